@@ -1,0 +1,52 @@
+/* The little script every page loads: registers the service worker, shows the offline bar,
+   fills client-made record UUIDs and asks before destructive buttons. No dependencies. */
+(function () {
+  "use strict";
+  if ("serviceWorker" in navigator) {
+    window.addEventListener("load", function () {
+      navigator.serviceWorker.register("/sw.js").catch(function () { /* works without it */ });
+    });
+  }
+  function showNet() {
+    var bar = document.getElementById("offline-bar");
+    if (bar) bar.hidden = navigator.onLine !== false;
+  }
+  window.addEventListener("online", showNet);
+  window.addEventListener("offline", showNet);
+  function uuid4() {
+    if (window.crypto && crypto.randomUUID) return crypto.randomUUID();
+    var b = new Uint8Array(16);
+    (window.crypto || window.msCrypto).getRandomValues(b);
+    b[6] = (b[6] & 15) | 64; b[8] = (b[8] & 63) | 128;
+    var h = Array.prototype.map.call(b, function (x) { return (x + 256).toString(16).slice(1); }).join("");
+    return h.slice(0, 8) + "-" + h.slice(8, 12) + "-" + h.slice(12, 16) + "-" + h.slice(16, 20) + "-" + h.slice(20);
+  }
+  document.addEventListener("DOMContentLoaded", function () {
+    showNet();
+    // a record's identity is made on the phone when the form opens; without JS the server makes one on POST
+    Array.prototype.forEach.call(document.querySelectorAll("input[data-client-uuid]"), function (el) {
+      if (!el.value) el.value = uuid4();
+    });
+    Array.prototype.forEach.call(document.querySelectorAll("form[data-confirm]"), function (f) {
+      f.addEventListener("submit", function (e) { if (!window.confirm(f.getAttribute("data-confirm"))) e.preventDefault(); });
+    });
+    // a submitted form cannot be sent twice by a second tap
+    Array.prototype.forEach.call(document.querySelectorAll("form"), function (f) {
+      f.addEventListener("submit", function () {
+        var b = f.querySelector("button[type=submit], button:not([type])");
+        if (b) setTimeout(function () { b.disabled = true; b.textContent = "正在提交…"; }, 0);
+      });
+    });
+    Array.prototype.forEach.call(document.querySelectorAll("[data-speak]"), function (btn) {
+      if (!("speechSynthesis" in window)) { btn.hidden = true; return; }
+      btn.hidden = false;
+      btn.addEventListener("click", function () {
+        var el = document.getElementById(btn.getAttribute("data-speak"));
+        speechSynthesis.cancel();
+        var u = new SpeechSynthesisUtterance(el ? el.innerText : "");
+        u.lang = "zh-CN"; u.rate = 0.9;
+        speechSynthesis.speak(u);
+      });
+    });
+  });
+})();

@@ -1,0 +1,58 @@
+/* 村务通 service worker. Shell: precached, cache-first. Public pages (marked X-Offline-Copy: public):
+   network-first with a copy kept for reading offline. Everything else: network only, with the offline page. */
+"use strict";
+const VERSION = {{ version|tojson }};
+const SHELL = "shell-" + VERSION;
+const PAGES = "pages-v1";
+const SHELL_URLS = {{ shell|tojson }};
+const SLOW_NETWORK_MS = 6000;
+
+self.addEventListener("install", (event) => {
+  event.waitUntil(caches.open(SHELL).then((c) => c.addAll(SHELL_URLS)).then(() => self.skipWaiting()));
+});
+
+self.addEventListener("activate", (event) => {
+  event.waitUntil(caches.keys().then((keys) => Promise.all(
+    keys.filter((k) => k.startsWith("shell-") && k !== SHELL).map((k) => caches.delete(k))
+  )).then(() => self.clients.claim()));
+});
+
+function isPublicPage(url) {
+  return /^\/v\/\d{12}\/(notices\/[0-9a-f-]{36})?$/.test(url.pathname) || url.pathname === "/";
+}
+
+async function networkFirst(request) {
+  const cache = await caches.open(PAGES);
+  const cached = await cache.match(request, { ignoreSearch: true });
+  const network = fetch(request).then((response) => {
+    if (response.ok && response.headers.get("X-Offline-Copy") === "public") cache.put(request, response.clone());
+    return response;
+  });
+  if (!cached) {
+    return network.catch(async () => (await caches.match("/offline")) || Response.error());
+  }
+  // on a very slow line, show the saved copy rather than a blank screen
+  const slow = new Promise((resolve) => setTimeout(() => resolve(cached), SLOW_NETWORK_MS));
+  return Promise.race([network.catch(() => cached), slow]);
+}
+
+self.addEventListener("fetch", (event) => {
+  const request = event.request;
+  if (request.method !== "GET") return;
+  const url = new URL(request.url);
+  if (url.origin !== self.location.origin) return;
+  if (SHELL_URLS.includes(url.pathname) || url.pathname.startsWith("/static/gen/")) {
+    event.respondWith(caches.match(request).then((hit) => hit || fetch(request).then((response) => {
+      if (response.ok) caches.open(SHELL).then((c) => c.put(request, response.clone()));
+      return response;
+    })));
+    return;
+  }
+  if (request.mode === "navigate" && isPublicPage(url)) {
+    event.respondWith(networkFirst(request));
+    return;
+  }
+  if (request.mode === "navigate") {
+    event.respondWith(fetch(request).catch(async () => (await caches.match("/offline")) || Response.error()));
+  }
+});

@@ -1,0 +1,127 @@
+"""Fixtures shared by every test: an app on a real instance folder (tmp_path) holding a small demo county,
+a client, a login helper, and a live server plus Debian's Chromium for the browser tests."""
+import os
+import re
+import shutil
+import threading
+
+import pytest
+from werkzeug.serving import make_server
+
+from villageapp import create_app
+from villageapp import demo as demo_data
+
+PASSWORD = demo_data.PASSWORD
+CHROMIUM = "/usr/bin/chromium"
+BROWSER_ARGS = ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+
+# demo logins by role, and the villages/towns they own
+COUNTY, CHENGGUAN, CHIHE, MINGXING, GUYAN, LAWYER = "admin", "chengguan", "chihe", "mingxing", "guyan", "lawyer"
+MINGXING_VILLAGE, WUAI_VILLAGE, TANJIAWAN_VILLAGE = "610922104201", "610922104202", "610922104203"
+GUYAN_VILLAGE = "610922100201"
+CHIHE_TOWN, CHENGGUAN_TOWN = "610922104", "610922100"
+
+
+@pytest.fixture(scope="session")
+def demo_instance(tmp_path_factory):
+    """A demo county built once per session; each test gets its own copy of the files."""
+    path = tmp_path_factory.mktemp("demo-instance")
+    app = _app(path)
+    demo_data.build(app, households=6, log=lambda *_: None)
+    return path
+
+
+def _app(instance_path, **config):
+    os.environ["VILLAGEAPP_INSTANCE_PATH"] = str(instance_path)
+    try:
+        return create_app({"TESTING": True, "SECRET_KEY": "test-secret", **config})
+    finally:
+        os.environ.pop("VILLAGEAPP_INSTANCE_PATH", None)
+
+
+@pytest.fixture
+def instance_path(demo_instance, tmp_path):
+    target = tmp_path / "instance"
+    shutil.copytree(demo_instance, target)
+    return target
+
+
+@pytest.fixture
+def app(instance_path):
+    return _app(instance_path)
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app):
+    return app.test_cli_runner()
+
+
+def csrf_from(html):
+    match = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', html) or re.search(
+        r'name="csrf-token" content="([^"]+)"', html)
+    assert match, "no CSRF token on the page"
+    return match.group(1)
+
+
+class Auth:
+    def __init__(self, client):
+        self.client = client
+
+    def login(self, username, password=PASSWORD, remember=True):
+        token = csrf_from(self.client.get("/login").text)
+        data = {"username": username, "password": password, "csrf_token": token}
+        if remember:
+            data["remember"] = "y"
+        return self.client.post("/login", data=data)
+
+    def logout(self):
+        token = csrf_from(self.client.get("/account/password").text)
+        return self.client.post("/logout", data={"csrf_token": token})
+
+    def token(self, path="/account/password"):
+        """A CSRF token of the current session."""
+        return csrf_from(self.client.get(path).text)
+
+
+@pytest.fixture
+def auth(client):
+    return Auth(client)
+
+
+# ---- browser tests ------------------------------------------------------------
+
+def pytest_collection_modifyitems(config, items):
+    if os.path.exists(CHROMIUM):
+        return
+    skip = pytest.mark.skip(reason=f"Chromium not found at {CHROMIUM} (apt-get install chromium); .ci/run installs it")
+    for item in items:
+        if "browser" in item.keywords:
+            item.add_marker(skip)
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args(browser_type_launch_args):
+    return {**browser_type_launch_args, "executable_path": CHROMIUM, "args": BROWSER_ARGS}
+
+
+@pytest.fixture(scope="session")
+def browser_context_args(browser_context_args):
+    return {**browser_context_args, "locale": "zh-CN"}
+
+
+@pytest.fixture
+def live_server(app):
+    """The app served over HTTP from a thread, for the browser."""
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    server.url = f"http://127.0.0.1:{server.server_port}"
+    yield server
+    server.shutdown()
+    thread.join(5)

@@ -1,0 +1,21 @@
+"""The CSS and JS bundles: minified, with content-hashed names so they can be cached forever."""
+from flask_assets import Bundle, Environment
+
+assets = Environment()
+css = Bundle("css/base.css", filters="rcssmin", output="gen/app.%(version)s.css")
+js = Bundle("js/app.js", filters="rjsmin", output="gen/app.%(version)s.js")
+
+
+def init_app(app):
+    app.config.setdefault("ASSETS_MANIFEST", "file")
+    app.config.setdefault("ASSETS_CACHE", False)
+    app.config.setdefault("ASSETS_URL_EXPIRE", False)
+    assets.init_app(app)
+    assets.register("css", css)
+    assets.register("js", js)
+
+
+def bundle_urls(app):
+    """URLs of the built bundles (for the service worker's precache list)."""
+    with app.test_request_context():
+        return assets["css"].urls() + assets["js"].urls()

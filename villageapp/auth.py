@@ -1,0 +1,293 @@
+"""Signing in and out (throttled, remember-me for phones), the current user, and the accounts
+that town staff keep for their villages' cadres and legal advisers."""
+from datetime import timedelta
+from urllib.parse import urlsplit
+
+from flask import Blueprint, current_app, flash, g, redirect, render_template, request, url_for
+from flask_login import LoginManager, UserMixin, current_user, login_user, logout_user
+from werkzeug.exceptions import abort
+from werkzeug.security import check_password_hash, generate_password_hash
+from wtforms import BooleanField, PasswordField, SelectField, SelectMultipleField, StringField, widgets
+from wtforms.validators import DataRequired, EqualTo, Length, Optional, Regexp, ValidationError
+
+from . import audit
+from . import db as store
+from .access import POSITIONS, ROLES, access
+from .clock import now, now_iso
+from .forms import Form
+
+bp = Blueprint("auth", __name__)
+login_manager = LoginManager()
+login_manager.login_view = "auth.login"
+login_manager.login_message = "请先登录"
+login_manager.session_protection = "basic"
+
+PHONE = Regexp(r"^(1\d{10}|0\d{2,3}-?\d{7,8})$", message="请填写11位手机号，或带区号的座机号")
+
+
+class User(UserMixin):
+    def __init__(self, row, villages):
+        self.row = row
+        self.id = row["id"]
+        self.username = row["username"]
+        self.name = row["name"]
+        self.role = row["role"]
+        self.town_code = row["town_code"]
+        self.position = row["position"]
+        self.villages = villages
+
+    @property
+    def is_active(self):
+        return bool(self.row["active"])
+
+    @property
+    def role_label(self):
+        return self.position if self.role == "cadre" and self.position else ROLES[self.role]
+
+    def get_id(self):
+        # the hash prefix makes a password reset end the sessions and remember-me cookies made before it
+        return f"{self.id}:{self.row['password_hash'][-12:]}"
+
+
+def load_user_row(directory, user_id):
+    row = next(directory["users"].rows_where("id = ?", [user_id]), None)
+    if row is None:
+        return None
+    villages = [r["village_code"] for r in directory["user_villages"].rows_where("user_id = ?", [user_id],
+                                                                                 order_by="village_code")]
+    return User(row, villages)
+
+
+@login_manager.user_loader
+def _load_user(session_id):
+    user_id, _, stamp = session_id.partition(":")
+    if not user_id.isdigit():
+        return None
+    user = load_user_row(store.directory(), int(user_id))
+    if user is None or not user.is_active or user.row["password_hash"][-12:] != stamp:
+        return None
+    return user
+
+
+# ---- data functions ----------------------------------------------------------
+
+def create_user(directory, username, password, name, role, actor, town_code=None, villages=(), position=None,
+                phone=None):
+    if role not in ROLES or role == "public":
+        raise ValueError(role)
+    with directory.atomic():
+        user_id = directory["users"].insert({
+            "username": username, "password_hash": generate_password_hash(password), "name": name, "role": role,
+            "town_code": town_code, "position": position, "phone": phone, "active": 1,
+            "created_at": now_iso(), "created_by": actor, "updated_at": now_iso(),
+        }).last_pk
+        directory["user_villages"].insert_all([{"user_id": user_id, "village_code": v} for v in villages])
+    return user_id
+
+
+def set_password(directory, user_id, password):
+    directory["users"].update(user_id, {"password_hash": generate_password_hash(password), "updated_at": now_iso()})
+
+
+def set_active(directory, user_id, active):
+    directory["users"].update(user_id, {"active": 1 if active else 0, "updated_at": now_iso()})
+
+
+def recent_failures(directory, username):
+    window = current_app.config["LOGIN_WINDOW_MINUTES"]
+    since = (now() - timedelta(minutes=window)).isoformat(timespec="seconds")
+    return directory.execute("select count(*) from login_failures where username = ? and at >= ?",
+                             [username, since]).fetchone()[0]
+
+
+def audit_account(user_row, actor, action, summary):
+    """Account changes go to the audit log of the account's town (the county's for county accounts)."""
+    town_code = user_row["town_code"]
+    db = store.town_db(town_code) if town_code else store.directory()
+    with db.atomic():
+        villages = ",".join(r["village_code"] for r in store.directory()["user_villages"].rows_where(
+            "user_id = ?", [user_row["id"]]))
+        audit.record(db, actor, action, "users", user_row["id"], villages.split(",")[0] or None,
+                     summary=f"{summary}：{user_row['name']}（{user_row['username']}）")
+
+
+# ---- sign in / out -------------------------------------------------------------
+
+class LoginForm(Form):
+    username = StringField("用户名", validators=[DataRequired("请填写用户名"), Length(max=40)])
+    password = PasswordField("密码", validators=[DataRequired("请填写密码")])
+    remember = BooleanField("在这部手机上保持登录 30 天", default=True)
+
+
+def safe_next(target):
+    if not target:
+        return None
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
+        return None
+    return target
+
+
+@bp.route("/login", methods=["GET", "POST"])
+@access("public")
+def login():
+    if current_user.is_authenticated:
+        return redirect(safe_next(request.args.get("next")) or url_for("home.index"))
+    form = LoginForm()
+    if form.validate_on_submit():
+        directory = store.directory()
+        username = form.username.data.strip()
+        limit = current_app.config["LOGIN_MAX_FAILURES"]
+        if recent_failures(directory, username) >= limit:
+            minutes = current_app.config["LOGIN_WINDOW_MINUTES"]
+            form.password.errors.append(f"密码连续输错 {limit} 次，这个账号暂时锁定，请 {minutes} 分钟后再试，"
+                                        "或请镇里的管理员重置密码。")
+            return render_template("auth/login.html", form=form), 429
+        row = next(directory["users"].rows_where("username = ?", [username]), None)
+        if row is None or not check_password_hash(row["password_hash"], form.password.data):
+            directory["login_failures"].insert({"username": username, "at": now_iso(), "ip": request.remote_addr})
+            left = limit - recent_failures(directory, username)
+            message = "用户名或密码不对。" + (f"还可以再试 {left} 次。" if left > 0 else "")
+            form.password.errors.append(message)
+            return render_template("auth/login.html", form=form), 200
+        if not row["active"]:
+            form.username.errors.append("这个账号已停用，请联系镇里的管理员。")
+            return render_template("auth/login.html", form=form), 200
+        directory.execute("delete from login_failures where username = ?", [username])
+        directory.conn.commit()
+        login_user(load_user_row(directory, row["id"]), remember=form.remember.data,
+                   duration=current_app.config["REMEMBER_COOKIE_DURATION"])
+        return redirect(safe_next(request.args.get("next")) or url_for("home.index"))
+    return render_template("auth/login.html", form=form)
+
+
+@bp.route("/logout", methods=["POST"])
+@access("county", "town", "cadre", "adviser")
+def logout():
+    logout_user()
+    flash("已退出登录")
+    return redirect(url_for("auth.login"))
+
+
+class PasswordForm(Form):
+    password = PasswordField("新密码", validators=[DataRequired("请填写新密码"), Length(min=8, max=64,
+                                                   message="密码至少 8 位")])
+    confirm = PasswordField("再输一次新密码", validators=[DataRequired("请再输一次"),
+                                                  EqualTo("password", message="两次输入的密码不一样")])
+
+
+class OwnPasswordForm(PasswordForm):
+    current = PasswordField("现在的密码", validators=[DataRequired("请填写现在的密码")])
+
+
+@bp.route("/account/password", methods=["GET", "POST"])
+@access("county", "town", "cadre", "adviser")
+def own_password():
+    form = OwnPasswordForm()
+    if form.validate_on_submit():
+        if not check_password_hash(current_user.row["password_hash"], form.current.data):
+            form.current.errors.append("现在的密码不对")
+        else:
+            directory = store.directory()
+            set_password(directory, current_user.id, form.password.data)
+            audit_account(current_user.row, current_user.username, "reset_password", "本人修改密码")
+            login_user(load_user_row(directory, current_user.id), remember=True,
+                       duration=current_app.config["REMEMBER_COOKIE_DURATION"])
+            flash("密码已修改")
+            return redirect(url_for("home.index"))
+    return render_template("auth/password.html", form=form, subject=current_user.row, own=True)
+
+
+# ---- accounts kept by town staff ----------------------------------------------------
+
+class MultiCheckboxField(SelectMultipleField):
+    widget = widgets.ListWidget(prefix_label=False)
+    option_widget = widgets.CheckboxInput()
+
+
+class AccountForm(Form):
+    role = SelectField("账号类型", choices=[("cadre", "村干部"), ("adviser", "村居法律顾问")], default="cadre")
+    name = StringField("姓名", validators=[DataRequired("请填写姓名"), Length(max=20, message="姓名不超过 20 个字")])
+    username = StringField("用户名（登录用）", validators=[
+        DataRequired("请填写用户名"),
+        Regexp(r"^[a-z0-9_.-]{3,30}$", message="用户名用 3-30 个小写字母、数字或 _ . -，例如 zhang.mx")])
+    position = SelectField("职务（村干部）", choices=[("", "—")] + [(p, p) for p in POSITIONS], validators=[Optional()])
+    villages = MultiCheckboxField("所在村（社区）", validators=[DataRequired("请至少选一个村")])
+    phone = StringField("手机号（可不填）", validators=[Optional(), PHONE])
+    password = PasswordField("初始密码", validators=[DataRequired("请设一个初始密码"),
+                                                 Length(min=8, max=64, message="密码至少 8 位")])
+
+    def validate_username(self, field):
+        if store.directory().execute("select 1 from users where username = ?", [field.data]).fetchone():
+            raise ValidationError("这个用户名已经有人用了，请换一个")
+
+    def validate_villages(self, field):
+        if self.role.data == "cadre" and len(field.data) != 1:
+            raise ValidationError("村干部只能属于一个村")
+
+    def validate_position(self, field):
+        if self.role.data == "cadre" and not field.data:
+            raise ValidationError("请选择村干部的职务")
+
+
+def _town_account(user_id):
+    """A cadre/adviser account of the URL's town, or 404."""
+    user = load_user_row(store.directory(), user_id)
+    if user is None or user.town_code != g.town["code"] or user.role not in ("cadre", "adviser"):
+        abort(404)
+    return user
+
+
+@bp.route("/t/<town>/accounts/")
+@access("town", "county", scope="town")
+def accounts(town):
+    directory = store.directory()
+    users = list(directory.query(
+        "select u.*, group_concat(uv.village_code) as village_codes from users u "
+        "left join user_villages uv on uv.user_id = u.id where u.town_code = ? "
+        "group by u.id order by u.active desc, u.role, u.name", [town]))
+    villages = {v["code"]: v["name"] for v in g.db["villages"].rows}
+    return render_template("auth/accounts.html", users=users, villages=villages, roles=ROLES)
+
+
+@bp.route("/t/<town>/accounts/new", methods=["GET", "POST"])
+@access("town", "county", scope="town")
+def new_account(town):
+    form = AccountForm()
+    form.villages.choices = [(v["code"], v["name"]) for v in g.db["villages"].rows_where(order_by="code")]
+    if form.validate_on_submit():
+        directory = store.directory()
+        user_id = create_user(directory, form.username.data, form.password.data, form.name.data.strip(),
+                              form.role.data, current_user.username, town_code=town, villages=form.villages.data,
+                              position=form.position.data if form.role.data == "cadre" else None,
+                              phone=form.phone.data or None)
+        audit_account(directory["users"].get(user_id), current_user.username, "create", "新建账号")
+        flash(f"账号 {form.username.data} 已建好，请把初始密码当面告诉本人")
+        return redirect(url_for("auth.accounts", town=town))
+    return render_template("auth/account_new.html", form=form)
+
+
+@bp.route("/t/<town>/accounts/<int:user_id>/password", methods=["GET", "POST"])
+@access("town", "county", scope="town")
+def reset_password(town, user_id):
+    subject = _town_account(user_id)
+    form = PasswordForm()
+    if form.validate_on_submit():
+        set_password(store.directory(), user_id, form.password.data)
+        audit_account(subject.row, current_user.username, "reset_password", "重置密码")
+        flash(f"{subject.name} 的密码已重置，这个账号在各部手机上需要重新登录")
+        return redirect(url_for("auth.accounts", town=town))
+    return render_template("auth/password.html", form=form, subject=subject.row, own=False)
+
+
+@bp.route("/t/<town>/accounts/<int:user_id>/active", methods=["POST"])
+@access("town", "county", scope="town")
+def toggle_active(town, user_id):
+    subject = _town_account(user_id)
+    active = not subject.is_active  # CSRFProtect has checked the token of every POST
+    set_active(store.directory(), user_id, active)
+    audit_account(subject.row, current_user.username, "activate" if active else "deactivate",
+                  "启用账号" if active else "停用账号")
+    flash(f"{subject.name} 的账号已{'启用' if active else '停用'}")
+    return redirect(url_for("auth.accounts", town=town))
+

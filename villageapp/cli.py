@@ -1,0 +1,145 @@
+"""The `villageapp` command: everything an operator does (towns, villages, accounts, imports,
+migrations, the demo county and production serving)."""
+import os
+import sys
+
+import click
+from flask import current_app
+from flask.cli import FlaskGroup, with_appcontext
+
+from . import db as store
+
+
+def _create_app():
+    from . import create_app
+    return create_app()
+
+
+@click.group(cls=FlaskGroup, create_app=_create_app, add_version_option=False, load_dotenv=False)
+def main():
+    """villageapp: 村务通 operations. Data lives in the instance folder (VILLAGEAPP_INSTANCE_PATH)."""
+
+
+def init_app(app):
+    for command in (migrate, add_town, add_village, add_user, import_residents, demo, serve):
+        app.cli.add_command(command)
+
+
+@click.command("migrate")
+@with_appcontext
+def migrate():
+    """Create or upgrade the directory and every town file."""
+    directory = store.open_directory()
+    for town in directory["towns"].rows:
+        if os.path.exists(store.town_path(town["code"])):
+            store.open_town(town["code"]).close()
+            click.echo(f"{town['code']} {town['name']}: up to date")
+        else:
+            click.echo(f"{town['code']} {town['name']}: file missing ({store.town_path(town['code'])})", err=True)
+
+
+@click.command("add-town")
+@click.argument("code")
+@click.argument("name")
+@with_appcontext
+def add_town(code, name):
+    """Add a town: CODE is its 9-digit 区划代码, e.g. 610922101 饶峰镇."""
+    from .clock import now_iso
+    if not store.TOWN_CODE.match(code):
+        raise click.BadParameter("town code must be 9 digits", param_hint="CODE")
+    directory = store.open_directory()
+    directory["towns"].insert({"code": code, "name": name, "created_at": now_iso()}, ignore=True)
+    store.create_town_store(code).close()
+    click.echo(f"town {code} {name}: {store.town_path(code)}")
+
+
+@click.command("add-village")
+@click.argument("code")
+@click.argument("name")
+@click.option("--community", is_flag=True, help="a 社区 (community) rather than a 村")
+@click.option("--model", is_flag=True, help="a 示范村 (model village)")
+@with_appcontext
+def add_village(code, name, community, model):
+    """Add a village: CODE is its 12-digit 区划代码, starting with its town's code."""
+    from . import registry
+    if not store.VILLAGE_CODE.match(code):
+        raise click.BadParameter("village code must be 12 digits", param_hint="CODE")
+    try:
+        db = store.open_town(code[:9])
+    except FileNotFoundError:
+        raise click.ClickException(f"no town {code[:9]}: add it first with add-town") from None
+    registry.add_village(db, code, name, "cli", kind="社区" if community else "村", model=model)
+    click.echo(f"village {code} {name}")
+
+
+@click.command("add-user")
+@click.argument("username")
+@click.option("--name", required=True)
+@click.option("--role", type=click.Choice(["county", "town", "cadre", "adviser"]), required=True)
+@click.option("--town", "town_code", help="town code (town staff, cadres, advisers)")
+@click.option("--village", "villages", multiple=True, help="village code (cadre: one; adviser: one or more)")
+@click.option("--position", type=click.Choice(["书记", "主任", "委员", "监委会"]))
+@click.password_option()
+@with_appcontext
+def add_user(username, name, role, town_code, villages, position, password):
+    """Add an account (the first county admin, for instance)."""
+    from .auth import create_user
+    if role != "county" and not town_code:
+        raise click.UsageError("--town is required for this role")
+    create_user(store.open_directory(), username, password, name, role, "cli", town_code=town_code,
+                villages=villages, position=position)
+    click.echo(f"user {username} ({role})")
+
+
+@click.command("import")
+@click.argument("village")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False))
+@with_appcontext
+def import_residents(village, path):
+    """Import households and residents of VILLAGE from a CSV (UTF-8 or GBK) or XLSX file. All rows or none."""
+    from .registry import imports
+    db = store.open_town(village[:9])
+    with open(path, "rb") as f:
+        report = imports.import_file(db, village, os.path.basename(path), f.read(), "cli")
+    for row in report.rejected:
+        click.echo(f"第 {row.line} 行: {'；'.join(row.reasons)}", err=True)
+    if report.rejected or report.error:
+        raise click.ClickException(report.error or f"{len(report.rejected)} 行有问题，什么都没有导入")
+    click.echo(f"导入 {report.households} 户, {report.residents} 人")
+
+
+@click.command("demo")
+@click.option("--port", default=5000, show_default=True)
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--no-serve", is_flag=True, help="only build the demo data")
+@with_appcontext
+def demo(port, host, no_serve):
+    """Build the demo county (once; running again adds nothing) and serve it."""
+    from . import demo as demo_data
+    app = current_app._get_current_object()
+    click.echo(f"demo data in {app.instance_path}")
+    logins = demo_data.build(app, log=click.echo)
+    click.echo("\n演示账号 (demo logins):")
+    for username, password, role, name in logins:
+        click.echo(f"  {username:<10} {password}   {name}")
+    click.echo("\n公开页 (public page, no login): "
+               f"http://{host}:{port}/v/{demo_data.TOWNS[1][2][0][0]}/")
+    if not no_serve:
+        _serve(app, host, port)
+
+
+@click.command("serve")
+@click.option("--port", default=8000, show_default=True)
+@click.option("--host", default="0.0.0.0", show_default=True)
+@click.option("--threads", default=8, show_default=True)
+@with_appcontext
+def serve(port, host, threads):
+    """Serve the app in production with waitress."""
+    _serve(current_app._get_current_object(), host, port, threads)
+
+
+def _serve(app, host, port, threads=8):
+    from waitress import serve as waitress_serve
+    click.echo(f"serving on http://{host}:{port}/  (Ctrl+C to stop)")
+    sys.stdout.flush()
+    waitress_serve(app, host=host, port=port, threads=threads)

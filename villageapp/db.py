@@ -1,0 +1,157 @@
+"""The directory database (towns, accounts) and the per-town stores (one SQLite file per town):
+opening them for a request, closing them, and their schemas as sqlite-utils migrations."""
+import os
+import re
+
+import sqlite_utils
+from flask import current_app, g
+from sqlite_utils.migrations import Migrations
+
+TOWN_CODE = re.compile(r"^\d{9}$")  # 统计用区划代码: county (6) + town (3)
+VILLAGE_CODE = re.compile(r"^\d{12}$")  # town (9) + village (3)
+
+RECORD_COLUMNS = {  # every record a person creates carries these
+    "uuid": str, "created_at": str, "updated_at": str, "created_by": str, "version": int,
+}
+
+directory_migrations = Migrations("villageapp.directory")
+town_migrations = Migrations("villageapp.town")
+
+
+def open_db(path):
+    """Open one SQLite file the way the app always wants it: WAL, foreign keys, a busy timeout."""
+    db = sqlite_utils.Database(path)
+    db.execute("PRAGMA journal_mode=WAL")
+    db.execute("PRAGMA foreign_keys=ON")
+    db.execute("PRAGMA busy_timeout=5000")
+    return db
+
+
+def directory_path(app=None):
+    return os.path.join((app or current_app).instance_path, "directory.db")
+
+
+def town_path(code, app=None):
+    if not TOWN_CODE.match(code or ""):
+        raise ValueError(f"bad town code {code!r}")
+    return os.path.join((app or current_app).instance_path, "towns", f"{code}.db")
+
+
+def open_directory(app=None):
+    db = open_db(directory_path(app))
+    directory_migrations.apply(db)
+    return db
+
+
+def open_town(code, app=None):
+    """Open (and upgrade) a town's store. The file must exist: towns are created by create_town_store."""
+    path = town_path(code, app)
+    if not os.path.exists(path):
+        raise FileNotFoundError(path)
+    db = open_db(path)
+    town_migrations.apply(db)
+    return db
+
+
+def create_town_store(code, app=None):
+    path = town_path(code, app)
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    db = open_db(path)
+    town_migrations.apply(db)
+    return db
+
+
+def directory():
+    """The directory database for this request."""
+    if "directory" not in g:
+        g.directory = open_directory()
+    return g.directory
+
+
+def town_db(code):
+    """The store of one town for this request (opened once per request)."""
+    stores = g.setdefault("town_stores", {})
+    if code not in stores:
+        stores[code] = open_town(code)
+    return stores[code]
+
+
+def close_all(_exc=None):
+    d = g.pop("directory", None)
+    if d is not None:
+        d.close()
+    for db in g.pop("town_stores", {}).values():
+        db.close()
+
+
+def init_app(app):
+    os.makedirs(os.path.join(app.instance_path, "towns"), exist_ok=True)
+    app.teardown_appcontext(close_all)
+
+
+# ---- schemas ---------------------------------------------------------------
+
+def _record(**columns):
+    return {**RECORD_COLUMNS, **columns}
+
+
+@directory_migrations()
+def m001_directory(db):
+    db["towns"].create({"code": str, "name": str, "created_at": str}, pk="code", not_null={"name"})
+    db["users"].create({
+        "id": int, "username": str, "password_hash": str, "name": str, "role": str,
+        "town_code": str, "position": str, "phone": str, "active": int,
+        "created_at": str, "created_by": str, "updated_at": str,
+    }, pk="id", not_null={"username", "password_hash", "name", "role"}, defaults={"active": 1},
+        foreign_keys=[("town_code", "towns", "code")])
+    db["users"].create_index(["username"], unique=True)
+    db["user_villages"].create({"user_id": int, "village_code": str}, pk=("user_id", "village_code"),
+                               foreign_keys=[("user_id", "users", "id")])
+    db["login_failures"].create({"id": int, "username": str, "at": str, "ip": str}, pk="id")
+    db["login_failures"].create_index(["username", "at"])
+    # county-level changes (towns, town staff accounts) are audited here; everything else in the town file
+    db["audit"].create({"id": int, "at": str, "actor": str, "action": str, "table": str, "record_id": str,
+                        "village_code": str, "summary": str, "before": str, "after": str}, pk="id")
+
+
+@town_migrations()
+def m001_registry(db):
+    db["villages"].create(_record(code=str, name=str, kind=str, model=int), pk="code",
+                          not_null={"name", "uuid"}, defaults={"kind": "村", "model": 0})
+    db["villages"].create_index(["uuid"], unique=True)
+    db["groups"].create(_record(village_code=str, name=str), pk="uuid", not_null={"name", "village_code"},
+                        foreign_keys=[("village_code", "villages", "code")])
+    db["groups"].create_index(["village_code", "name"], unique=True)
+    db["households"].create(_record(village_code=str, group_uuid=str, head_name=str, address=str, phone=str),
+                            pk="uuid", not_null={"village_code", "head_name"},
+                            foreign_keys=[("village_code", "villages", "code"), ("group_uuid", "groups", "uuid")])
+    db["households"].create_index(["village_code", "group_uuid"])
+    db["residents"].create(_record(village_code=str, household_uuid=str, name=str, gender=str, birth_year=int,
+                                   relation=str, phone=str),
+                           pk="uuid", not_null={"village_code", "household_uuid", "name"},
+                           foreign_keys=[("village_code", "villages", "code"), ("household_uuid", "households", "uuid")])
+    db["residents"].create_index(["household_uuid"])
+    db["audit"].create({"id": int, "at": str, "actor": str, "action": str, "table": str, "record_id": str,
+                        "village_code": str, "summary": str, "before": str, "after": str}, pk="id")
+    db["audit"].create_index(["village_code", "at"])
+    db["audit"].create_index(["record_id"])
+
+
+@town_migrations()
+def m002_notices(db):
+    db["notices"].create(_record(village_code=str, title=str, category=str, body=str, publish_date=str,
+                                 end_date=str, status=str),
+                         pk="uuid", not_null={"village_code", "title", "category", "publish_date"},
+                         defaults={"status": "published"},
+                         foreign_keys=[("village_code", "villages", "code")])
+    db["notices"].create_index(["village_code", "publish_date"])
+    # attachments live inside the town file, so copying the file copies them too
+    db["attachments"].create({"sha256": str, "record_uuid": str, "filename": str, "content_type": str,
+                              "size": int, "data": bytes, "created_at": str, "created_by": str},
+                             pk=("record_uuid", "sha256"), not_null={"filename", "content_type", "data"})
+    db["objections"].create(_record(village_code=str, notice_uuid=str, name=str, phone=str, body=str,
+                                    status=str, answer=str, answered_by=str, answered_at=str),
+                            pk="uuid", not_null={"village_code", "notice_uuid", "body"},
+                            defaults={"status": "open"},
+                            foreign_keys=[("village_code", "villages", "code"), ("notice_uuid", "notices", "uuid")])
+    db["objections"].create_index(["village_code", "status"])

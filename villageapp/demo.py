@@ -1,0 +1,111 @@
+"""The demo county: two real 石泉县 towns, three villages each, households and residents with
+generated names, one account per role and a few notices. Building it twice changes nothing."""
+import random
+from datetime import timedelta
+
+from faker import Faker
+
+from . import auth, registry
+from . import db as store
+from .clock import now_iso, today
+from .notices import data as notices
+
+PASSWORD = "shiquan2026"
+ACTOR = "demo"
+TOWNS = [
+    ("610922100", "城关镇", [("610922100201", "古堰村", "村", True), ("610922100202", "红岩村", "村", False),
+                          ("610922100003", "新春社区", "社区", False)]),
+    ("610922104", "池河镇", [("610922104201", "明星村", "村", True), ("610922104202", "五爱村", "村", False),
+                          ("610922104203", "谭家湾村", "村", False)]),
+]
+GROUPS = ["一组", "二组", "三组", "四组", "五组", "六组"]
+ACCOUNTS = [  # username, name, role, town, villages, position
+    ("admin", "县民政局 王建国", "county", None, [], None),
+    ("chengguan", "城关镇 李秀英", "town", "610922100", [], None),
+    ("chihe", "池河镇 陈志强", "town", "610922104", [], None),
+    ("mingxing", "明星村 张德明", "cadre", "610922104", ["610922104201"], "书记"),
+    ("guyan", "古堰村 刘桂兰", "cadre", "610922100", ["610922100201"], "主任"),
+    ("lawyer", "法律顾问 赵律师", "adviser", "610922104", ["610922104201", "610922104202"], None),
+]
+
+
+def build(app, households=40, seed=2026, log=print):
+    """Create whatever part of the demo county is missing. Returns the list of demo logins."""
+    fake = Faker("zh_CN")
+    Faker.seed(seed)
+    rnd = random.Random(seed)
+    with app.app_context():
+        directory = store.open_directory(app)
+        try:
+            for code, name, villages in TOWNS:
+                _town(app, directory, code, name, villages, households, fake, rnd, log)
+            for username, name, role, town, villages, position in ACCOUNTS:
+                if not directory.execute("select 1 from users where username = ?", [username]).fetchone():
+                    auth.create_user(directory, username, PASSWORD, name, role, ACTOR, town_code=town,
+                                     villages=villages, position=position,
+                                     phone=f"139{rnd.randrange(10**8):08d}")
+        finally:
+            directory.close()
+    return [(u, PASSWORD, role, name) for u, name, role, *_ in ACCOUNTS]
+
+
+def _town(app, directory, code, name, villages, households, fake, rnd, log):
+    if not directory.execute("select 1 from towns where code = ?", [code]).fetchone():
+        directory["towns"].insert({"code": code, "name": name, "created_at": now_iso()})
+    db = store.create_town_store(code, app)
+    try:
+        for vcode, vname, kind, model in villages:
+            if db.execute("select 1 from villages where code = ?", [vcode]).fetchone():
+                continue
+            with db.atomic():
+                registry.add_village(db, vcode, vname, ACTOR, kind=kind, model=model)
+                _households(db, vcode, households, fake, rnd)
+                _notices(db, vcode, vname, rnd)
+            log(f"  {name} {vname}: {households} 户")
+    finally:
+        db.close()
+
+
+def _households(db, village, count, fake, rnd):
+    for _ in range(count):
+        surname = fake.last_name()
+        head_male = rnd.random() < 0.85
+        head = surname + (fake.first_name_male() if head_male else fake.first_name_female())
+        group = rnd.choice(GROUPS[:rnd.randint(4, 6)])
+        house = registry.add_household(db, village, group, head, ACTOR, address=f"{group}{rnd.randint(1, 60)}号",
+                                       phone=f"1{rnd.choice('35789')}{rnd.randrange(10**9):09d}")
+        born = rnd.randint(1948, 1985)
+        members = [(head, "男" if head_male else "女", born, "户主")]
+        if rnd.random() < 0.8:
+            spouse_male = not head_male
+            members.append((fake.last_name() + (fake.first_name_male() if spouse_male else fake.first_name_female()),
+                            "男" if spouse_male else "女", born + rnd.randint(-4, 4), "配偶"))
+        for _child in range(rnd.randint(0, 3)):
+            male = rnd.random() < 0.5
+            members.append((surname + (fake.first_name_male() if male else fake.first_name_female()),
+                            "男" if male else "女", min(born + rnd.randint(20, 32), 2020), "子" if male else "女"))
+        for name, gender, year, relation in members:
+            registry.add_resident(db, house["uuid"], name, ACTOR, gender=gender, birth_year=year, relation=relation)
+
+
+def _notices(db, village, vname, rnd):
+    day = today()
+    quarter = (day.month - 1) // 3 + 1
+    samples = [
+        ("财务", f"{day.year}年第{quarter}季度村级财务收支公开",
+         f"本季度村集体收入 {rnd.randint(8, 30)} 万元，其中产业分红、项目资金等；支出 {rnd.randint(5, 20)} 万元，"
+         "主要用于村道维修、环境卫生、困难群众慰问。明细表张贴在村委会公开栏，欢迎监督。", 12, None),
+        ("党务", "召开主题党日活动的通知",
+         f"{vname}党支部定于本月 25 日上午 9 点在村委会会议室召开主题党日活动，学习村规民约修订稿，请全体党员准时参加。", 5, None),
+        ("村务", "冬季森林防火告知书",
+         "进入冬季，天干物燥。严禁野外用火、烧荒、烧田坎、上坟烧纸。发现火情请立即拨打 12119 或告诉村委会。", 3, None),
+        ("公示", f"{day.year}年度星级文明户拟评名单公示",
+         "经农户申报、村民代表评议、村两委审核，拟评定以下农户为本年度星级文明户（名单见附件）。"
+         "公示期内如有异议，请点下方“我有异议”或到村委会反映。", 2, 5),
+    ]
+    for category, title, body, ago, runs in samples:
+        start = day - timedelta(days=ago)
+        notices.create_notice(db, village, {"title": title, "category": category, "body": body,
+                                            "publish_date": start.isoformat(),
+                                            "end_date": (day + timedelta(days=runs)).isoformat() if runs else None},
+                              [], ACTOR)

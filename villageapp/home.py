@@ -1,0 +1,99 @@
+"""The first page each person sees: the public village directory, the cadre's village home,
+the legal adviser's villages, the town desk and the county overview."""
+from flask import Blueprint, g, redirect, render_template, url_for
+from flask_login import current_user
+
+from . import db as store
+from .access import access
+from .clock import today
+
+bp = Blueprint("home", __name__)
+
+
+def town_names():
+    return {t["code"]: t["name"] for t in store.directory()["towns"].rows_where(order_by="code")}
+
+
+def village_figures(db):
+    """One row per village of a town with the figures the desk and county pages show."""
+    day = today().isoformat()
+    return list(db.query("""
+        select v.code, v.name, v.kind, v.model,
+          (select count(*) from households h where h.village_code = v.code) as households,
+          (select count(*) from residents r where r.village_code = v.code) as residents,
+          (select count(*) from notices n where n.village_code = v.code and n.status = 'published') as notices,
+          (select count(*) from notices n where n.village_code = v.code and n.status = 'published'
+             and n.category = '公示' and n.publish_date <= :day and n.end_date >= :day) as notices_open,
+          (select count(*) from objections o where o.village_code = v.code and o.status = 'open') as objections_open
+        from villages v order by v.code""", {"day": day}))
+
+
+@bp.route("/")
+@access("public")
+def index():
+    if not current_user.is_authenticated:
+        return render_template("home/public.html", towns=_public_directory())
+    if current_user.role == "county":
+        towns = []
+        for code, name in town_names().items():
+            try:
+                figures = village_figures(store.town_db(code))
+            except FileNotFoundError:
+                figures = None
+            towns.append({"code": code, "name": name, "villages": figures})
+        return render_template("home/county.html", towns=towns)
+    if current_user.role == "town":
+        return redirect(url_for("home.town", town=current_user.town_code))
+    if len(current_user.villages) == 1:
+        return redirect(url_for("home.village", village=current_user.villages[0]))
+    return render_template("home/villages.html", villages=_my_villages())
+
+
+def _public_directory():
+    towns = []
+    for code, name in town_names().items():
+        try:
+            villages = list(store.town_db(code)["villages"].rows_where(order_by="code"))
+        except FileNotFoundError:
+            continue  # a town whose file was removed simply drops out of the list
+        towns.append({"code": code, "name": name, "villages": villages})
+    return towns
+
+
+def _my_villages():
+    rows = []
+    for code in current_user.villages:
+        try:
+            db = store.town_db(code[:9])
+        except FileNotFoundError:
+            continue
+        row = next(db["villages"].rows_where("code = ?", [code]), None)
+        if row:
+            rows.append(row)
+    return rows
+
+
+@bp.route("/v/<village>/home")
+@access("cadre", "adviser", "town", "county", scope="village")
+def village(village):
+    db, day = g.db, today().isoformat()
+    open_notices = list(db["notices"].rows_where(
+        "village_code = ? and status = 'published' and category = '公示' and end_date >= ?",
+        [village, day], order_by="end_date"))
+    objections = list(db["objections"].rows_where("village_code = ? and status = 'open'", [village],
+                                                  order_by="created_at"))
+    counts = db.execute("select (select count(*) from households where village_code = :v),"
+                        " (select count(*) from residents where village_code = :v),"
+                        " (select count(*) from notices where village_code = :v and status = 'published')",
+                        {"v": village}).fetchone()
+    return render_template("home/village.html", open_notices=open_notices, objections=objections,
+                           households=counts[0], residents=counts[1], notices=counts[2])
+
+
+@bp.route("/t/<town>/")
+@access("town", "county", scope="town")
+def town(town):
+    accounts = {r["village_code"]: r["n"] for r in store.directory().query(
+        "select uv.village_code, count(*) as n from user_villages uv join users u on u.id = uv.user_id "
+        "where u.active = 1 and u.role = 'cadre' and u.town_code = ? group by uv.village_code", [town])}
+    return render_template("home/town.html", villages=village_figures(g.db), accounts=accounts)

@@ -1,0 +1,54 @@
+"""The progressive web app shell: manifest, service worker (served from the root for its scope)
+and the offline page."""
+from flask import Blueprint, current_app, make_response, render_template, url_for
+
+from .access import access
+from .assets import bundle_urls
+
+bp = Blueprint("pwa", __name__)
+CACHE_VERSION = "v1"  # bump when the caching rules in sw.js change
+
+
+@bp.route("/manifest.webmanifest")
+@access("public")
+def manifest():
+    icon = lambda name, size, purpose: {"src": url_for("static", filename=f"icons/{name}"), "sizes": size,  # noqa: E731
+                                        "type": "image/png", "purpose": purpose}
+    body = {
+        "name": f"村务通 · {current_app.config['COUNTY_NAME']}村务自治",
+        "short_name": "村务通",
+        "description": "村务公开、会议记录、村规民约：离线也能用的村务工作台",
+        "lang": "zh-CN",
+        "start_url": "/?source=pwa",
+        "scope": "/",
+        "display": "standalone",
+        "background_color": "#fafaf7",
+        "theme_color": "#1b5e20",
+        "icons": [icon("icon-192.png", "192x192", "any"), icon("icon-512.png", "512x512", "any"),
+                  icon("maskable-512.png", "512x512", "maskable")],
+    }
+    response = current_app.response_class(current_app.json.dumps(body, ensure_ascii=False),
+                                          mimetype="application/manifest+json")
+    response.headers["Cache-Control"] = "public, max-age=3600"
+    return response
+
+
+@bp.route("/sw.js")
+@access("public")
+def service_worker():
+    shell = bundle_urls(current_app) + [
+        url_for("pwa.offline"),
+        url_for("static", filename="icons/icon-192.png"),
+    ]
+    version = CACHE_VERSION + "-" + "-".join(u.rsplit("/", 1)[-1].split(".")[1] for u in shell[:2])
+    response = make_response(render_template("pwa/sw.js", shell=shell, version=version))
+    response.mimetype = "text/javascript"
+    response.headers["Cache-Control"] = "no-cache"
+    response.headers["Service-Worker-Allowed"] = "/"
+    return response
+
+
+@bp.route("/offline")
+@access("public")
+def offline():
+    return render_template("pwa/offline.html", public_page=True)

@@ -1,0 +1,55 @@
+"""Creating and changing records the same way everywhere: stable UUID, created/updated stamps,
+version counter, and an audit entry in the same transaction."""
+import uuid as uuidlib
+
+from . import audit
+from .clock import now_iso
+
+
+def new_uuid():
+    return str(uuidlib.uuid4())
+
+
+def valid_uuid(value):
+    try:
+        return str(uuidlib.UUID(str(value))) == str(value).lower()
+    except ValueError:
+        return False
+
+
+class UuidTaken(ValueError):
+    """A client sent a UUID that already names somebody else's record."""
+
+
+def create(db, table, data, actor, action="create", summary=None):
+    """Insert a record with the client's UUID. The same UUID sent again (a double tap, a re-sent form)
+    returns the stored record instead of making a second one. Returns (row, created)."""
+    pk = data.get("uuid") or new_uuid()
+    with db.atomic():
+        existing = by_uuid(db, table, pk)
+        if existing is not None:
+            if existing.get("village_code") != data.get("village_code") or existing["created_by"] != actor:
+                raise UuidTaken(pk)  # never hand another village's or person's record back
+            return existing, False
+        stamp = now_iso()
+        row = {**data, "uuid": pk, "created_at": stamp, "updated_at": stamp, "created_by": actor, "version": 1}
+        db[table].insert(row)
+        row = by_uuid(db, table, pk)
+        audit.record(db, actor, action, table, pk, row.get("village_code") or row.get("code"), None, row, summary)
+    return row, True
+
+
+def update(db, table, pk, changes, actor, action="update", summary=None):
+    """Apply changes to one record, bump its version and audit before/after. Returns the new row."""
+    with db.atomic():
+        before = db[table].get(pk)
+        stamp = now_iso()
+        db[table].update(pk, {**changes, "updated_at": stamp, "version": (before.get("version") or 0) + 1})
+        after = db[table].get(pk)
+        audit.record(db, actor, action, table, pk, after.get("village_code") or after.get("code"),
+                     before, after, summary)
+    return after
+
+
+def by_uuid(db, table, uuid):
+    return next(db[table].rows_where("uuid = ?", [uuid]), None)
