@@ -27,6 +27,17 @@
     Array.prototype.forEach.call(document.querySelectorAll("input[data-client-uuid]"), function (el) {
       if (!el.value) el.value = uuid4();
     });
+    // a file over the limit is refused before it is sent over a weak signal (the server checks again)
+    Array.prototype.forEach.call(document.querySelectorAll("input[type=file][data-max-bytes]"), function (input) {
+      input.addEventListener("change", function () {
+        var max = +input.getAttribute("data-max-bytes"), big = [];
+        Array.prototype.forEach.call(input.files || [], function (f) { if (f.size > max) big.push(f.name); });
+        var box = input.parentNode, msg = box.querySelector(".error.js-size");
+        if (!msg) { msg = document.createElement("p"); msg.className = "error js-size"; msg.setAttribute("role", "alert"); box.appendChild(msg); }
+        msg.textContent = big.length ? "“" + big.join("”“") + "”超过 " + Math.round(max / 1048576) + " MB，请换一个小一些的文件" : "";
+        if (big.length) input.value = "";
+      });
+    });
     Array.prototype.forEach.call(document.querySelectorAll("form[data-confirm]"), function (f) {
       f.addEventListener("submit", function (e) { if (!window.confirm(f.getAttribute("data-confirm"))) e.preventDefault(); });
     });
