@@ -14,7 +14,7 @@ from . import audit
 from . import db as store
 from .access import POSITIONS, ROLES, access
 from .clock import now, now_iso
-from .forms import Form
+from .forms import Form, choices
 
 bp = Blueprint("auth", __name__)
 login_manager = LoginManager()
@@ -206,12 +206,12 @@ class MultiCheckboxField(SelectMultipleField):
 
 
 class AccountForm(Form):
-    role = SelectField("账号类型", choices=[("cadre", "村干部"), ("adviser", "村居法律顾问")], default="cadre")
+    role = SelectField("账号类型", choices=choices([("cadre", "村干部"), ("adviser", "村居法律顾问")]), default="cadre")
     name = StringField("姓名", validators=[DataRequired("请填写姓名"), Length(max=20, message="姓名不超过 20 个字")])
     username = StringField("用户名（登录用）", validators=[
         DataRequired("请填写用户名"),
         Regexp(r"^[a-z0-9_.-]{3,30}$", message="用户名用 3-30 个小写字母、数字或 _ . -，例如 zhang.mx")])
-    position = SelectField("职务（村干部）", choices=[("", "—")] + [(p, p) for p in POSITIONS], validators=[Optional()])
+    position = SelectField("职务（村干部）", choices=choices([("", "—")] + [(p, p) for p in POSITIONS]), validators=[Optional()])
     villages = MultiCheckboxField("所在村（社区）", validators=[DataRequired("请至少选一个村")])
     phone = StringField("手机号（可不填）", validators=[Optional(), PHONE])
     password = PasswordField("初始密码", validators=[DataRequired("请设一个初始密码"),
@@ -254,7 +254,7 @@ def accounts(town):
 @access("town", "county", scope="town")
 def new_account(town):
     form = AccountForm()
-    form.villages.choices = [(v["code"], v["name"]) for v in g.db["villages"].rows_where(order_by="code")]
+    form.villages.choices = choices((v["code"], v["name"]) for v in g.db["villages"].rows_where(order_by="code"))
     if form.validate_on_submit():
         directory = store.directory()
         user_id = create_user(directory, form.username.data, form.password.data, form.name.data.strip(),

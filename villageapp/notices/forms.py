@@ -18,7 +18,7 @@ def client_uuid(form, field):
 class NoticeForm(Form):
     uuid = HiddenField(validators=[client_uuid])
     title = StringField("标题", validators=[DataRequired("请填写标题"), Length(max=60, message="标题不超过 60 个字")])
-    category = SelectField("类别", choices=[(c, c) for c in CATEGORIES], default="村务")
+    category = SelectField("类别", choices=list(CATEGORIES), default="村务")
     body = TextAreaField("内容", validators=[DataRequired("请填写公开的内容"),
                                            Length(max=10000, message="内容不超过 10000 个字，太长请分几条发")])
     publish_date = DateField("公开日期", default=today, validators=[DataRequired("请选择公开日期")],

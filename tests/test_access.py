@@ -1,0 +1,169 @@
+"""The role × route matrix: every route of the app, asked by every kind of user, answers as the rules say —
+public pages to anyone, a village's records only to its own cadres/adviser and its town, 404 outside one's scope."""
+import pytest
+import sqlite_utils
+
+from villageapp import attachments
+from villageapp import db as store
+
+from conftest import (CHENGGUAN, CHIHE, CHIHE_TOWN, COUNTY, GUYAN, LAWYER, MINGXING, MINGXING_VILLAGE, PASSWORD)
+
+ANON = "anon"
+ROLES = {  # login → (role, where they belong relative to 明星村 / 池河镇)
+    ANON: ("public", None),
+    COUNTY: ("county", "all"),
+    CHIHE: ("town", "same"),        # town staff of 池河镇, which 明星村 belongs to
+    CHENGGUAN: ("town", "other"),   # town staff of 城关镇
+    MINGXING: ("cadre", "same"),    # 书记 of 明星村
+    GUYAN: ("cadre", "other"),      # cadre of 古堰村 in 城关镇
+    LAWYER: ("adviser", "same"),    # legal adviser of 明星村 and 五爱村 (池河镇)
+}
+V = f"/v/{MINGXING_VILLAGE}"
+T = f"/t/{CHIHE_TOWN}"
+
+# endpoint: (method, url template, who may use it, answer when allowed)
+ROUTES = {
+    "home.index": ("GET", "/", "public", None),
+    "home.village": ("GET", V + "/home", "cadre adviser town county", 200),
+    "home.town": ("GET", T + "/", "town county", 200),
+    "auth.login": ("GET", "/login", "public", None),
+    "auth.logout": ("POST", "/logout", "cadre adviser town county", 302),
+    "auth.own_password": ("GET", "/account/password", "cadre adviser town county", 200),
+    "auth.accounts": ("GET", T + "/accounts/", "town county", 200),
+    "auth.new_account": ("GET", T + "/accounts/new", "town county", 200),
+    "auth.reset_password": ("GET", T + "/accounts/{cadre_id}/password", "town county", 200),
+    "auth.toggle_active": ("POST", T + "/accounts/{cadre_id}/active", "town county", 302),
+    "audit.town_log": ("GET", T + "/audit/", "town county", 200),
+    "registry.villages": ("GET", T + "/villages/", "town county", 200),
+    "registry.households": ("GET", V + "/households/", "cadre town county", 200),
+    "registry.household": ("GET", V + "/households/{household}", "cadre town county", 200),
+    "notices.village_page": ("GET", V + "/", "public", 200),
+    "notices.show": ("GET", V + "/notices/{notice}", "public", 200),
+    "notices.file": ("GET", V + "/notices/{notice}/files/{sha256}", "public", 200),
+    "notices.object": ("GET", V + "/notices/{notice}/objection", "public", 200),
+    "notices.receipt": ("GET", V + "/objections/{objection}/receipt", "public", 200),
+    "notices.manage": ("GET", V + "/notices/", "cadre adviser town county", 200),
+    "notices.new": ("GET", V + "/notices/new", "cadre", 200),
+    "notices.manage_show": ("GET", V + "/notices/{notice}/manage", "cadre adviser town county", 200),
+    "notices.edit": ("GET", V + "/notices/{notice}/edit", "cadre", 200),
+    "notices.withdraw": ("POST", V + "/notices/{notice}/withdraw", "cadre", 302),
+    "notices.objections": ("GET", V + "/objections/", "cadre town county", 200),
+    "notices.objection": ("GET", V + "/objections/{objection}", "cadre town county", 200),
+    "notices.poster": ("GET", V + "/poster", "cadre town county", 200),
+    "pwa.manifest": ("GET", "/manifest.webmanifest", "public", 200),
+    "pwa.service_worker": ("GET", "/sw.js", "public", 200),
+    "pwa.offline": ("GET", "/offline", "public", 200),
+}
+# answers that differ by who asks, for the few routes where that is the design
+SPECIAL = {
+    # the front door: a directory for the public and the county, one's own desk or village for the others
+    ("home.index", CHIHE): 302, ("home.index", CHENGGUAN): 302, ("home.index", MINGXING): 302,
+    ("home.index", GUYAN): 302, ("home.index", LAWYER): 200, ("home.index", COUNTY): 200, ("home.index", ANON): 200,
+    # signed-in people are sent on from the login page
+    **{("auth.login", login): 302 for login in ROLES if login != ANON}, ("auth.login", ANON): 200,
+}
+
+
+def expected(endpoint, login):
+    """The rule the app must follow, written independently of its @access declarations."""
+    if (endpoint, login) in SPECIAL:
+        return SPECIAL[endpoint, login]
+    _method, url, allowed, ok = ROUTES[endpoint]
+    role, where = ROLES[login]
+    if "public" in allowed.split():
+        return ok
+    if login == ANON:
+        return 302  # to the login page
+    if where == "other" and url.startswith(("/v/", "/t/")):
+        return 404  # another town's (or village's) records: not even their existence is told
+    return ok if role in allowed.split() else 403
+
+
+@pytest.fixture
+def matrix_app(instance_path):
+    from conftest import _app
+    app = _app(instance_path, WTF_CSRF_ENABLED=False)  # CSRF is tested on its own; here only access counts
+    with app.app_context():
+        db = store.open_town(CHIHE_TOWN, app)
+        notice = next(db["notices"].rows_where("village_code = ? and category = '公示'", [MINGXING_VILLAGE]))
+        sha = attachments.add(db, notice["uuid"], "名单.pdf", "application/pdf", b"%PDF-1.4 demo", "test")
+        from villageapp.notices import data
+        objection = data.file_objection(db, notice, {"body": "名单有误"})
+        household = next(db["households"].rows_where("village_code = ?", [MINGXING_VILLAGE]))
+        cadre_id = store.open_directory(app).execute("select id from users where username = ?", [MINGXING]).fetchone()[0]
+        db.close()
+    app.ids = {"notice": notice["uuid"], "sha256": sha, "objection": objection["uuid"],
+               "household": household["uuid"], "cadre_id": cadre_id}
+    return app
+
+
+def test_every_route_is_in_the_matrix(app):
+    endpoints = {rule.endpoint for rule in app.url_map.iter_rules() if rule.endpoint != "static"}
+    assert endpoints == set(ROUTES), "add new routes to ROUTES with who may use them"
+
+
+def test_every_view_states_who_may_use_it(app):
+    for endpoint, view in app.view_functions.items():
+        if endpoint != "static":
+            assert getattr(view, "access_roles", None), f"{endpoint} has no @access declaration"
+
+
+@pytest.mark.parametrize("login", list(ROLES))
+def test_role_route_matrix(matrix_app, login):
+    client = matrix_app.test_client()
+    if login != ANON:
+        response = client.post("/login", data={"username": login, "password": PASSWORD})
+        assert response.status_code == 302, f"{login} could not log in"
+    # state-changing routes last, logout at the very end
+    order = sorted(ROUTES, key=lambda e: (ROUTES[e][0] == "POST", e == "auth.logout"))
+    got, want = {}, {}
+    for endpoint in order:
+        method, template, _allowed, _ok = ROUTES[endpoint]
+        url = template.format(**matrix_app.ids)
+        response = client.open(url, method=method)
+        got[endpoint], want[endpoint] = response.status_code, expected(endpoint, login)
+    assert got == want
+
+
+def test_other_village_of_the_same_town_is_404_for_a_cadre(client, auth):
+    auth.login(MINGXING)
+    assert client.get("/v/610922104202/home").status_code == 404
+    assert client.get("/v/610922104202/households/").status_code == 404
+    assert client.get("/v/610922104202/").status_code == 200  # but its public page is public
+
+
+def test_record_of_another_village_is_404_even_with_its_uuid(app, client, auth):
+    with app.app_context():
+        db = store.open_town(CHIHE_TOWN, app)
+        other = next(db["households"].rows_where("village_code = '610922104202'"))
+        db.close()
+    auth.login(MINGXING)
+    assert client.get(f"{V}/households/{other['uuid']}").status_code == 404
+
+
+def test_json_clients_get_401_not_a_login_page(client):
+    response = client.get(V + "/households/", headers={"Accept": "application/json"})
+    assert response.status_code == 401
+    assert response.json == {"ok": False, "status": 401, "error": "登录已过期，请重新登录"}
+
+
+def test_unknown_village_and_town_give_a_chinese_404(client):
+    for url in ("/v/610922104999/", "/v/abc/", "/t/610922199/", "/v/610922999201/"):
+        response = client.get(url)
+        assert response.status_code == 404
+        assert "找不到这个页面" in response.text
+
+
+def test_post_without_csrf_token_is_refused(client, auth):
+    auth.login(MINGXING)
+    response = client.post("/logout")
+    assert response.status_code == 400
+    assert "请刷新后再提交" in response.text
+
+
+def test_a_deleted_town_file_leaves_other_towns_working(app, client, instance_path):
+    (instance_path / "towns" / f"{CHIHE_TOWN}.db").unlink()
+    assert client.get(V + "/").status_code == 404
+    assert client.get("/v/610922100201/").status_code == 200
+    assert "古堰村" in client.get("/").text
+    sqlite_utils.Database(instance_path / "towns" / "610922100.db")["villages"].count  # still readable
