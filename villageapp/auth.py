@@ -7,14 +7,14 @@ from flask import Blueprint, current_app, flash, g, redirect, render_template, r
 from flask_login import LoginManager, UserMixin, current_user, login_user, logout_user
 from werkzeug.exceptions import abort
 from werkzeug.security import check_password_hash, generate_password_hash
-from wtforms import BooleanField, PasswordField, SelectField, SelectMultipleField, StringField, widgets
+from wtforms import BooleanField, PasswordField, SelectField, StringField
 from wtforms.validators import DataRequired, EqualTo, Length, Optional, Regexp, ValidationError
 
 from . import audit
 from . import db as store
 from .access import POSITIONS, ROLES, access
 from .clock import now, now_iso
-from .forms import Form, choices
+from .forms import Form, MultiCheckboxField, choices
 
 bp = Blueprint("auth", __name__)
 login_manager = LoginManager()
@@ -199,11 +199,6 @@ def own_password():
 
 
 # ---- accounts kept by town staff ----------------------------------------------------
-
-class MultiCheckboxField(SelectMultipleField):
-    widget = widgets.ListWidget(prefix_label=False)
-    option_widget = widgets.CheckboxInput()
-
 
 class AccountForm(Form):
     role = SelectField("账号类型", choices=choices([("cadre", "村干部"), ("adviser", "村居法律顾问")]), default="cadre")

@@ -1,5 +1,7 @@
 """The base of every form: Flask-WTF (CSRF on) with WTForms' own messages in Chinese."""
 from flask_wtf import FlaskForm
+from wtforms import SelectMultipleField, widgets
+from wtforms.validators import ValidationError
 
 
 class Form(FlaskForm):
@@ -11,3 +13,14 @@ def choices(pairs):
     """(value, label) pairs as WTForms SelectChoice objects (tuples are deprecated in WTForms 3.3)."""
     from wtforms.fields.choices import SelectChoice
     return [SelectChoice(value, label) for value, label in pairs]
+
+
+class MultiCheckboxField(SelectMultipleField):
+    """Several choices as a list of big checkboxes (easier on a phone than a multi-select)."""
+    widget = widgets.ListWidget(prefix_label=False)
+    option_widget = widgets.CheckboxInput()
+
+    def pre_validate(self, form):
+        allowed = {str(value) for value, *_rest in self.iter_choices()}
+        if any(str(value) not in allowed for value in self.data or ()):
+            raise ValidationError("选的项目不在列表里，请重新选择")
