@@ -26,12 +26,15 @@ class NoticeForm(Form):
     end_date = DateField("公示截止日期（公示必填）", validators=[Optional()], format="%Y-%m-%d")
     files = MultipleFileField("照片或 PDF 附件（可不传，每个不超过 5 MB）")
 
-    def validate_end_date(self, field):
-        if self.category.data == "公示":
-            if not field.data:
-                raise ValidationError("公示要写截止日期，村民在截止前都可以提异议")
-            if self.publish_date.data and field.data < self.publish_date.data:
-                raise ValidationError("截止日期不能早于公开日期")
+    def validate(self, extra_validators=None):
+        # not a validate_end_date: Optional() would stop the chain before it ran on an empty date
+        ok = super().validate(extra_validators)
+        if self.category.data == "公示" and not self.end_date.errors:
+            if not self.end_date.data:
+                self.end_date.errors.append("公示要写截止日期，村民在截止前都可以提异议")
+            elif self.publish_date.data and self.end_date.data < self.publish_date.data:
+                self.end_date.errors.append("截止日期不能早于公开日期")
+        return ok and not self.end_date.errors
 
     def fields(self):
         return {"title": self.title.data.strip(), "category": self.category.data, "body": self.body.data.strip(),
