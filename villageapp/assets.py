@@ -1,4 +1,6 @@
 """The CSS and JS bundles: minified, with content-hashed names so they can be cached forever."""
+import os
+
 from flask_assets import Bundle, Environment
 
 assets = Environment()
@@ -7,7 +9,8 @@ js = Bundle("js/app.js", filters="rjsmin", output="gen/app.%(version)s.js")
 
 
 def init_app(app):
-    app.config.setdefault("ASSETS_MANIFEST", "file")
+    # the manifest (bundle → hash) sits beside the built bundles, out of git
+    app.config.setdefault("ASSETS_MANIFEST", "file:" + os.path.join(app.static_folder, "gen", ".webassets-manifest"))
     app.config.setdefault("ASSETS_CACHE", False)
     app.config.setdefault("ASSETS_URL_EXPIRE", False)
     assets.init_app(app)
