@@ -122,6 +122,7 @@ def demo(port, host, no_serve):
     click.echo("\n演示账号 (demo logins):")
     for username, password, role, name in logins:
         click.echo(f"  {username:<10} {password}   {name}")
+    click.echo(f"\n打开 http://{host}:{port}/login 用上面的账号登录。")
     click.echo("\n公开页 (public page, no login): "
                f"http://{host}:{port}/v/{demo_data.TOWNS[1][2][0][0]}/")
     if not no_serve:

@@ -20,12 +20,12 @@ TOWNS = [
 ]
 GROUPS = ["一组", "二组", "三组", "四组", "五组", "六组"]
 ACCOUNTS = [  # username, name, role, town, villages, position
-    ("admin", "县民政局 王建国", "county", None, [], None),
-    ("chengguan", "城关镇 李秀英", "town", "610922100", [], None),
-    ("chihe", "池河镇 陈志强", "town", "610922104", [], None),
-    ("mingxing", "明星村 张德明", "cadre", "610922104", ["610922104201"], "书记"),
-    ("guyan", "古堰村 刘桂兰", "cadre", "610922100", ["610922100201"], "主任"),
-    ("lawyer", "法律顾问 赵律师", "adviser", "610922104", ["610922104201", "610922104202"], None),
+    ("admin", "王建国", "county", None, [], None),
+    ("chengguan", "李秀英", "town", "610922100", [], None),
+    ("chihe", "陈志强", "town", "610922104", [], None),
+    ("mingxing", "张德明", "cadre", "610922104", ["610922104201"], "书记"),
+    ("guyan", "刘桂兰", "cadre", "610922100", ["610922100201"], "主任"),
+    ("lawyer", "赵敏", "adviser", "610922104", ["610922104201", "610922104202"], None),
 ]
 
 
@@ -46,7 +46,17 @@ def build(app, households=40, seed=2026, log=print):
                                      phone=f"139{rnd.randrange(10**8):08d}")
         finally:
             directory.close()
-    return [(u, PASSWORD, role, name) for u, name, role, *_ in ACCOUNTS]
+    return [(u, PASSWORD, role, f"{name} · {describe(role, town, villages, position)}")
+            for u, name, role, town, villages, position in ACCOUNTS]
+
+
+def describe(role, town, villages, position):
+    """Who an account is, in the words of the interface (for the printed logins)."""
+    towns = {code: name for code, name, _v in TOWNS}
+    names = {code: name for _c, _n, vs in TOWNS for code, name, *_ in vs}
+    return {"county": "县级管理员（全县）", "town": f"{towns.get(town)}干部",
+            "cadre": f"{'、'.join(names[v] for v in villages)}{position}",
+            "adviser": f"法律顾问（{'、'.join(names[v] for v in villages)}）"}[role]
 
 
 def _town(app, directory, code, name, villages, households, fake, rnd, log):
