@@ -16,6 +16,7 @@ RECORD_COLUMNS = {  # every record a person creates carries these
 
 directory_migrations = Migrations("villageapp.directory")
 town_migrations = Migrations("villageapp.town")
+_migrated = set()  # files this process has already brought up to date (checked once, not on every request)
 
 
 def open_db(path):
@@ -37,10 +38,18 @@ def town_path(code, app=None):
     return os.path.join((app or current_app).instance_path, "towns", f"{code}.db")
 
 
-def open_directory(app=None):
-    db = open_db(directory_path(app))
-    directory_migrations.apply(db)
+def _upgrade(db, path, migrations):
+    stat = os.stat(path)
+    key = (path, stat.st_dev, stat.st_ino)  # a file replaced at the same path is checked again
+    if key not in _migrated:
+        migrations.apply(db)
+        _migrated.add(key)
     return db
+
+
+def open_directory(app=None):
+    path = directory_path(app)
+    return _upgrade(open_db(path), path, directory_migrations)
 
 
 def open_town(code, app=None):
@@ -48,9 +57,7 @@ def open_town(code, app=None):
     path = town_path(code, app)
     if not os.path.exists(path):
         raise FileNotFoundError(path)
-    db = open_db(path)
-    town_migrations.apply(db)
-    return db
+    return _upgrade(open_db(path), path, town_migrations)
 
 
 def create_town_store(code, app=None):
