@@ -1,9 +1,24 @@
-"""Registry views: the town's villages, a village's household list and one household."""
-from flask import abort, g, render_template, request
+"""Registry views: the town's villages (add, rename, 示范村), a village's household list, one household,
+adding households and residents by hand, and importing the cadres' household lists."""
+import io
 
+from flask import abort, flash, g, redirect, render_template, request, send_file, url_for
+from flask_login import current_user
+
+from .. import records
 from ..access import access
-from . import bp
+from ..forms import choices
+from . import bp, data
+from .forms import RELATIONS, EditVillageForm, HouseholdForm, ImportForm, ResidentForm, VillageForm
+from .imports import group_order, import_file
+from .sheets import template_xlsx
 
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+REJECTED_SHOWN = 200  # a phone cannot scroll through thousands of rows; the first ones show the pattern
+MODEL_VILLAGES_USUAL = 3  # the plan asks for 1–3 示范村 per town; more is allowed but worth a word
+
+
+# ---- villages (town staff, county) ----------------------------------------------------
 
 @bp.route("/t/<town>/villages/")
 @access("town", "county", scope="town")
@@ -11,6 +26,56 @@ def villages(town):
     rows = list(g.db["villages"].rows_where(order_by="code"))
     return render_template("registry/villages.html", villages=rows)
 
+
+@bp.route("/t/<town>/villages/new", methods=["GET", "POST"])
+@access("town", "county", scope="town")
+def new_village(town):
+    form = VillageForm()
+    if request.method == "GET":
+        form.code.data = town  # the first nine digits are always the town's
+    if form.validate_on_submit():
+        sent_before = form.uuid.data and records.by_uuid(g.db, "villages", form.uuid.data)
+        try:
+            row = data.add_village(g.db, form.code.data, form.name.data.strip(), current_user.username,
+                                   kind=form.kind.data, model=form.model.data, uuid=form.uuid.data or None)
+        except records.UuidTaken:
+            abort(400)
+        if sent_before:
+            flash(f"{row['name']}已经添加过了，没有重复添加")
+        else:
+            flash(f"已添加{row['kind']}：{row['name']}")
+            _warn_model_count()
+        return redirect(url_for("registry.villages", town=town))
+    return render_template("registry/village_form.html", form=form, village=None)
+
+
+@bp.route("/t/<town>/villages/<village>/edit", methods=["GET", "POST"])
+@access("town", "county", scope="town")
+def edit_village(town, village):
+    row = next(g.db["villages"].rows_where("code = ?", [village]), None)
+    if row is None or not village.startswith(town):
+        abort(404)
+    form = EditVillageForm(village, data={"name": row["name"], "kind": row["kind"], "model": bool(row["model"])})
+    if form.validate_on_submit():
+        changes = {"name": form.name.data.strip(), "kind": form.kind.data, "model": int(form.model.data)}
+        if all(row[k] == v for k, v in changes.items()):
+            flash("没有改动")
+        else:
+            data.update_village(g.db, village, current_user.username, **changes)
+            flash(f"已保存：{changes['name']}" + ("（示范村）" if changes["model"] else ""))
+            if changes["model"] and not row["model"]:
+                _warn_model_count()
+        return redirect(url_for("registry.villages", town=town))
+    return render_template("registry/village_form.html", form=form, village=row)
+
+
+def _warn_model_count():
+    count = data.model_villages(g.db)
+    if count > MODEL_VILLAGES_USUAL:
+        flash(f"提醒：本镇现在有 {count} 个示范村，方案要求每镇 1–3 个。")
+
+
+# ---- households and residents -------------------------------------------------------------
 
 @bp.route("/v/<village>/households/")
 @access("cadre", "town", "county", scope="village")
@@ -26,15 +91,102 @@ def households(village):
                (select count(*) from residents r where r.household_uuid = h.uuid) as members
         from households h left join groups gr on gr.uuid = h.group_uuid
         where {where} order by gr.name, h.head_name""", params))
+    rows.sort(key=lambda r: group_order(r["group_name"]))  # stable: heads stay in order within a group
     return render_template("registry/households.html", households=rows, q=q)
+
+
+def _household(village, uuid):
+    row = next(g.db["households"].rows_where("uuid = ? and village_code = ?", [uuid, village]), None)
+    if row is None:
+        abort(404)
+    return row
 
 
 @bp.route("/v/<village>/households/<uuid>")
 @access("cadre", "town", "county", scope="village")
 def household(village, uuid):
-    row = next(g.db["households"].rows_where("uuid = ? and village_code = ?", [uuid, village]), None)
-    if row is None:
-        abort(404)
+    row = _household(village, uuid)
     group = g.db["groups"].get(row["group_uuid"]) if row["group_uuid"] else None
     members = list(g.db["residents"].rows_where("household_uuid = ?", [uuid], order_by="birth_year"))
     return render_template("registry/household.html", household=row, group=group, members=members)
+
+
+@bp.route("/v/<village>/households/new", methods=["GET", "POST"])
+@access("cadre", "town", "county", scope="village")
+def new_household(village):
+    form = HouseholdForm()
+    groups = sorted(data.group_names(g.db, village), key=group_order)
+    form.group.choices = choices([("", "请选择组")] + [(name, name) for name in groups])
+    if not groups:  # a village's first household: the typed group is the only one
+        form.new_group.label.text = "组（如“一组”）"
+    if form.validate_on_submit():
+        group, head, address = form.group_name(), form.head_name.data.strip(), (form.address.data or "").strip()
+        same = data.find_household(g.db, village, group, head, address)
+        if same and same["uuid"] != form.uuid.data:
+            form.head_name.errors.append(f"{group}已经有户主叫“{head}”、住址相同的一户，不用再添加")
+        else:
+            try:
+                row, created = data.add_household_with_head(
+                    g.db, village, group, head, current_user.username, address=address or None,
+                    uuid=form.uuid.data or None, **form.person())
+            except records.UuidTaken:
+                abort(400)
+            flash(f"已添加：{group} {head} 户" if created else "这一户已经添加过了，没有重复添加")
+            return redirect(url_for("registry.household", village=village, uuid=row["uuid"]))
+    return render_template("registry/household_form.html", form=form)
+
+
+@bp.route("/v/<village>/households/<uuid>/residents/new", methods=["GET", "POST"])
+@access("cadre", "town", "county", scope="village")
+def new_resident(village, uuid):
+    house = _household(village, uuid)
+    form = ResidentForm()
+    if form.validate_on_submit():
+        if form.uuid.data and records.by_uuid(g.db, "residents", form.uuid.data):  # the same form sent twice
+            flash("这个人已经添加过了，没有重复添加")
+            return redirect(url_for("registry.household", village=village, uuid=uuid))
+        person, name, relation = form.person(), form.name.data.strip(), form.relation.data.strip()
+        same = data.find_resident(g.db, uuid, name, person["birth_year"])
+        if relation == "户主" and name != house["head_name"]:
+            form.relation.errors.append(f"这一户的户主是 {house['head_name']}，请填此人与户主的关系")
+        elif same:
+            form.name.errors.append(f"这一户已经有 {name}（{person['birth_year'] or '没填出生年份'}）了")
+        else:
+            try:
+                data.add_resident(g.db, uuid, name, current_user.username, relation=relation,
+                                  uuid=form.uuid.data or None, **person)
+            except records.UuidTaken:
+                abort(400)
+            flash(f"已添加：{name}")
+            return redirect(url_for("registry.household", village=village, uuid=uuid))
+    return render_template("registry/resident_form.html", form=form, household=house, relations=RELATIONS)
+
+
+# ---- import ----------------------------------------------------------------------------------
+
+@bp.route("/v/<village>/households/import", methods=["GET", "POST"])
+@access("cadre", "town", "county", scope="village")
+def import_households(village):
+    form, report = ImportForm(), None
+    if form.validate_on_submit():
+        upload = form.file.data
+        report = import_file(g.db, village, upload.filename or "", upload.read(), current_user.username,
+                             dry_run=form.dry_run.data)
+        if report.error:
+            form.file.errors.append(report.error)
+            report = None
+        elif report.written:
+            flash(f"导入了 {report.households} 户 {report.residents} 人")
+            if report.ignored:
+                flash(f"这些列没有导入：{'、'.join(report.ignored)}")
+            return redirect(url_for("registry.households", village=village))
+    columns = list(report.rejected[0].values) if report and report.rejected else []
+    return render_template("registry/import.html", form=form, report=report, columns=columns,
+                           shown=report.rejected[:REJECTED_SHOWN] if report else [])
+
+
+@bp.route("/v/<village>/households/template.xlsx")
+@access("cadre", "town", "county", scope="village")
+def import_template(village):
+    return send_file(io.BytesIO(template_xlsx()), mimetype=XLSX, as_attachment=True,
+                     download_name="户籍导入模板.xlsx")

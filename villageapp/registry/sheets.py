@@ -1,0 +1,150 @@
+"""The spreadsheets cadres keep their household lists in: reading CSV (UTF-8 or the GBK that Chinese Excel
+saves) and XLSX into plain rows, and writing the import template."""
+import codecs
+import csv
+import io
+import os
+import warnings
+from datetime import date, datetime
+
+import openpyxl
+from openpyxl.styles import Font
+
+OLE_MAGIC = b"\xd0\xcf\x11\xe0"  # old binary Office files: .xls and .doc both start like this
+ZIP_MAGIC = b"PK\x03\x04"
+TEMPLATE_HEADERS = ["组", "户主", "姓名", "性别", "出生年份", "与户主关系", "住址", "电话"]
+TEMPLATE_EXAMPLES = [
+    ["一组", "张德明", "张德明", "男", 1965, "户主", "一组12号", "13912345678"],
+    ["一组", "张德明", "李秀兰", "女", "1967-03", "配偶", "一组12号", ""],
+]
+TEMPLATE_NOTES = [
+    ("组", "必填。写“一组”“1组”或“1”都可以，会统一成“一组”。"),
+    ("户主", "必填。同一户的每个人都写同一个户主姓名。"),
+    ("姓名", "必填。每人一行，户主本人也要占一行。"),
+    ("性别", "可不填。只能写“男”或“女”。"),
+    ("出生年份", "可不填。写 1965、1965-03、1965年3月 或日期都可以，只记年份。"),
+    ("与户主关系", "可不填。户主本人不填也行，会记为“户主”。"),
+    ("住址", "可不填。组、户主、住址都相同的行算同一户。"),
+    ("电话", "可不填。11 位手机号，或带区号的座机号（如 0915-6321234）。"),
+    ("", "身份证号等其他列不会导入，可以删掉。有一行不对，整个文件都不导入，改好后重新上传即可。"),
+]
+
+
+class SheetError(ValueError):
+    """The file as a whole cannot be read; the message is Chinese and tells the cadre what to do."""
+
+
+def read_rows(filename, data, max_rows=None):
+    """The rows of the file's first sheet as lists of cell values (str, int, float, date …), stopping after
+    max_rows rows that are not blank: a small .xlsx can hold a million rows, which must not all be loaded."""
+    ext = os.path.splitext(filename or "")[1].lower()
+    if data.startswith(OLE_MAGIC) or ext in (".xls", ".doc", ".docx", ".wps", ".et"):
+        raise SheetError("只能导入 .xlsx 或 .csv 文件。旧版 Excel（.xls）、WPS 或 Word 文件请先在 Excel/WPS 里"
+                         "“另存为” .xlsx 再上传。")
+    if ext == ".xlsx":
+        return _xlsx_rows(data, max_rows)
+    if ext == ".csv":
+        return _csv_rows(data, max_rows)
+    raise SheetError("只能导入 .xlsx 或 .csv 文件（在 Excel 里“另存为”时选这两种格式之一）。")
+
+
+def _csv_rows(data, max_rows):
+    if data.startswith(ZIP_MAGIC):
+        raise SheetError("这个文件其实是 Excel 表格，不是 CSV。请把文件名的结尾改成 .xlsx，或在 Excel 里另存为 CSV。")
+    text = _decode(data)
+    if "\x00" in text:
+        raise SheetError("文件打不开：内容不是文字表格。请在 Excel 里另存为 .xlsx 或 CSV 再上传。")
+    first = text.split("\n", 1)[0]
+    # Excel's "文本文件（制表符分隔）" is a common mis-save; a header with tabs and no commas is that
+    delimiter = "\t" if "\t" in first and "," not in first else ","
+    try:
+        return _take(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter), max_rows)
+    except csv.Error:
+        raise SheetError("CSV 文件格式有误，读不出来。请在 Excel 里重新“另存为” CSV 或 .xlsx 再上传。") from None
+
+
+def _decode(data):
+    """UTF-8 (with or without BOM), UTF-16 with BOM (Excel's "Unicode 文本") or GB18030 (a superset of the
+    GBK that Chinese Excel and WPS save by default). A GBK file almost never happens to be valid UTF-8."""
+    if data.startswith(codecs.BOM_UTF8):
+        encodings = ["utf-8-sig"]
+    elif data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        encodings = ["utf-16"]
+    else:
+        encodings = ["utf-8", "gb18030"]
+    for encoding in encodings:
+        try:
+            return data.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+    raise SheetError("文件里的文字编码认不出来（不是 UTF-8 也不是 GBK）。请在 Excel 里另存为 .xlsx 再上传。")
+
+
+def _xlsx_rows(data, max_rows):
+    unreadable = "Excel 文件打不开，可能已损坏或不是 .xlsx 格式。请在 Excel/WPS 里打开后重新“另存为” .xlsx 再上传。"
+    # openpyxl raises zip, XML, key and value errors for a broken file: to a cadre they all mean the same,
+    # and it warns about Excel features it drops (data validation, odd styles) that do not matter for reading
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        try:
+            book = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+        except Exception:
+            raise SheetError(unreadable) from None
+        try:
+            if not book.worksheets:
+                raise SheetError("Excel 文件里没有工作表。")
+            return _take(book.worksheets[0].iter_rows(values_only=True), max_rows)
+        except SheetError:
+            raise
+        except Exception:
+            raise SheetError(unreadable) from None
+        finally:
+            book.close()
+
+
+def _take(rows, max_rows):
+    taken, filled = [], 0
+    for row in rows:
+        taken.append(list(row))
+        if any(cell_text(cell) for cell in row):
+            filled += 1
+            if max_rows is not None and filled >= max_rows:
+                break
+    return taken
+
+
+def cell_text(value):
+    """A cell as the cadre sees it: 1965.0 → "1965", an Excel date → "1965-03-02", stray spaces gone."""
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    if isinstance(value, datetime):
+        return value.date().isoformat() if value.time() == datetime.min.time() else value.isoformat(" ")
+    if isinstance(value, date):
+        return value.isoformat()
+    return str(value).strip().strip("\ufeff\u200b").strip()
+
+
+def template_xlsx():
+    """The import template: the headers, two example rows and a sheet of notes (only the first sheet is read)."""
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.title = "户籍名册"
+    sheet.append(TEMPLATE_HEADERS)
+    for row in TEMPLATE_EXAMPLES:
+        sheet.append(row)
+    for cell in sheet[1]:
+        cell.font = Font(bold=True)
+    for letter, width in zip("ABCDEFGH", (8, 10, 10, 6, 10, 12, 16, 16)):
+        sheet.column_dimensions[letter].width = width
+    sheet.column_dimensions["H"].number_format = "@"  # text, so Excel keeps a landline's leading 0
+    notes = book.create_sheet("填写说明")
+    notes.append(["列", "怎么填"])
+    for row in TEMPLATE_NOTES:
+        notes.append(list(row))
+    notes.column_dimensions["A"].width = 12
+    notes.column_dimensions["B"].width = 80
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
