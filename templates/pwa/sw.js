@@ -8,8 +8,25 @@ const SHELL_URLS = {{ shell|tojson }};
 const SLOW_NETWORK_MS = 6000;
 
 self.addEventListener("install", (event) => {
-  event.waitUntil(caches.open(SHELL).then((c) => c.addAll(SHELL_URLS)).then(() => self.skipWaiting()));
+  event.waitUntil(Promise.all([caches.open(SHELL).then((c) => c.addAll(SHELL_URLS)), keepOpenPages()])
+    .then(() => self.skipWaiting()));
 });
+
+// The page that registered the worker never went through networkFirst: keep a copy of the public pages open now
+// (from the HTTP cache, no new download), so one visit is enough to read them offline.
+async function keepOpenPages() {
+  try {
+    const cache = await caches.open(PAGES);
+    const open = await self.clients.matchAll({ type: "window", includeUncontrolled: true });
+    await Promise.all(open.map(async (client) => {
+      const url = new URL(client.url);
+      url.hash = "";
+      if (url.origin !== self.location.origin || !isPublicPage(url)) return;
+      const response = await fetch(url.href, { cache: "force-cache", credentials: "same-origin" });
+      if (response.ok && response.headers.get("X-Offline-Copy") === "public") await cache.put(url.href, response);
+    }));
+  } catch (e) { /* a missing copy must not stop the worker from installing */ }
+}
 
 self.addEventListener("activate", (event) => {
   event.waitUntil(caches.keys().then((keys) => Promise.all(
