@@ -15,6 +15,13 @@ def choices(pairs):
     return [SelectChoice(value, label) for value, label in pairs]
 
 
+def client_uuid(form, field):
+    """The record's UUID made on the phone when the form opened (empty without JS: the server makes one)."""
+    from . import records
+    if field.data and not records.valid_uuid(field.data):
+        raise ValidationError("表单编号有误，请刷新页面重新填写")
+
+
 class MultiCheckboxField(SelectMultipleField):
     """Several choices as a list of big checkboxes (easier on a phone than a multi-select)."""
     widget = widgets.ListWidget(prefix_label=False)

@@ -46,7 +46,8 @@ def update(db, table, pk, changes, actor, action="update", summary=None):
         stamp = now_iso()
         db[table].update(pk, {**changes, "updated_at": stamp, "version": (before.get("version") or 0) + 1})
         after = db[table].get(pk)
-        audit.record(db, actor, action, table, pk, after.get("village_code") or after.get("code"),
+        # audited under the record's UUID even where the table's key is a code (villages), so its history is one list
+        audit.record(db, actor, action, table, after.get("uuid") or pk, after.get("village_code") or after.get("code"),
                      before, after, summary)
     return after
 

@@ -1,18 +1,12 @@
 """The forms of 村务公开: a notice (with attachments), an objection, an answer."""
 from flask_wtf.file import MultipleFileField
 from wtforms import DateField, HiddenField, SelectField, StringField, TextAreaField
-from wtforms.validators import DataRequired, Length, Optional, ValidationError
+from wtforms.validators import DataRequired, Length, Optional
 
-from .. import records
 from ..auth import PHONE
 from ..clock import today
-from ..forms import Form
+from ..forms import Form, client_uuid
 from .data import CATEGORIES
-
-
-def client_uuid(form, field):
-    if field.data and not records.valid_uuid(field.data):
-        raise ValidationError("表单编号有误，请刷新页面重新填写")
 
 
 class NoticeForm(Form):

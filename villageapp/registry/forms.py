@@ -4,18 +4,12 @@ from flask_wtf.file import FileField, FileRequired
 from wtforms import BooleanField, HiddenField, RadioField, SelectField, StringField
 from wtforms.validators import DataRequired, Length, Optional, Regexp, ValidationError
 
-from .. import records
-from ..forms import Form, choices
+from ..forms import Form, choices, client_uuid
 from .imports import birth_year, group_name, phone_number
 
 GENDERS = [("男", "男"), ("女", "女")]
 KINDS = [("村", "村"), ("社区", "社区")]
 RELATIONS = ["配偶", "子", "女", "儿媳", "女婿", "孙子", "孙女", "父亲", "母亲", "兄弟", "姐妹", "其他"]
-
-
-def client_uuid(form, field):
-    if field.data and not records.valid_uuid(field.data):
-        raise ValidationError("表单编号有误，请刷新页面重新填写")
 
 
 def year_check(form, field):
