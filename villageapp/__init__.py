@@ -41,11 +41,21 @@ def create_app(test_config=None):
     for module in (home, auth, registry, notices, audit, pwa):
         app.register_blueprint(module.bp)
 
+    app.get_send_file_max_age = _static_max_age
     _register_template_helpers(app)
     _register_errors(app)
     from . import cli
     cli.init_app(app)
     return app
+
+
+def _static_max_age(filename):
+    """Bundles have content-hashed names: cache them for a year. Icons for a day. Others: revalidate."""
+    if filename and filename.replace("\\", "/").startswith("gen/"):
+        return 365 * 24 * 3600
+    if filename and filename.startswith("icons/"):
+        return 24 * 3600
+    return None
 
 
 def _instance_secret(instance_path):

@@ -1,6 +1,6 @@
 """The first page each person sees: the public village directory, the cadre's village home,
 the legal adviser's villages, the town desk and the county overview."""
-from flask import Blueprint, g, redirect, render_template, url_for
+from flask import Blueprint, g, make_response, redirect, render_template, url_for
 from flask_login import current_user
 
 from . import db as store
@@ -32,7 +32,11 @@ def village_figures(db):
 @access("public")
 def index():
     if not current_user.is_authenticated:
-        return render_template("home/public.html", towns=_public_directory())
+        # also the installed app's start page: kept by the service worker so it opens with no signal
+        response = make_response(render_template("home/public.html", towns=_public_directory(), public_page=True))
+        response.headers["Cache-Control"] = "no-cache"
+        response.headers["X-Offline-Copy"] = "public"
+        return response
     if current_user.role == "county":
         towns = []
         for code, name in town_names().items():

@@ -21,6 +21,12 @@
     var h = Array.prototype.map.call(b, function (x) { return (x + 256).toString(16).slice(1); }).join("");
     return h.slice(0, 8) + "-" + h.slice(8, 12) + "-" + h.slice(12, 16) + "-" + h.slice(16, 20) + "-" + h.slice(20);
   }
+  // coming back to a page with the Back button: its buttons work again
+  window.addEventListener("pageshow", function () {
+    Array.prototype.forEach.call(document.querySelectorAll("button[data-label]"), function (b) {
+      b.disabled = false; b.textContent = b.getAttribute("data-label"); b.removeAttribute("data-label");
+    });
+  });
   document.addEventListener("DOMContentLoaded", function () {
     showNet();
     // a record's identity is made on the phone when the form opens; without JS the server makes one on POST
@@ -41,11 +47,20 @@
     Array.prototype.forEach.call(document.querySelectorAll("form[data-confirm]"), function (f) {
       f.addEventListener("submit", function (e) { if (!window.confirm(f.getAttribute("data-confirm"))) e.preventDefault(); });
     });
-    // a submitted form cannot be sent twice by a second tap
+    // a submitted form cannot be sent twice by a second tap; with no signal it is not sent at all,
+    // so the page (and everything typed on it) stays instead of turning into the browser's error page
     Array.prototype.forEach.call(document.querySelectorAll("form"), function (f) {
-      f.addEventListener("submit", function () {
+      f.addEventListener("submit", function (e) {
+        if (e.defaultPrevented) return;  // e.g. a confirm() answered 取消
+        if (f.method.toLowerCase() === "post" && navigator.onLine === false) {
+          e.preventDefault();
+          var note = f.querySelector(".offline-note");
+          if (!note) { note = document.createElement("p"); note.className = "offline-note"; note.setAttribute("role", "alert"); f.appendChild(note); }
+          note.textContent = "现在没有网络，还没有发出去。您写的内容都还在这一页上，有信号后再点一次。";
+          return;
+        }
         var b = f.querySelector("button[type=submit], button:not([type])");
-        if (b) setTimeout(function () { b.disabled = true; b.textContent = "正在提交…"; }, 0);
+        if (b) setTimeout(function () { b.setAttribute("data-label", b.textContent); b.disabled = true; b.textContent = "正在提交…"; }, 0);
       });
     });
     Array.prototype.forEach.call(document.querySelectorAll("[data-speak]"), function (btn) {

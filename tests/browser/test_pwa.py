@@ -70,6 +70,19 @@ def test_village_page_opens_offline_after_one_visit(page, context, live_server, 
     assert page.evaluate("getComputedStyle(document.querySelector('header.top')).backgroundColor") == GREEN
 
 
+def test_the_installed_apps_start_page_opens_offline(page, context, live_server):
+    page.goto(live_server.url + "/?source=pwa", wait_until="load")
+    assert worker_ready(page)
+    page.goto(live_server.url + VILLAGE_PAGE, wait_until="load")  # the villager picks a village once
+    context.set_offline(True)
+    response = page.goto(live_server.url + "/?source=pwa", wait_until="load")
+    assert response is not None and response.from_service_worker
+    expect(page.locator("h1")).to_contain_text("村务公开")
+    expect(page.get_by_role("link", name="明星村")).to_be_visible()
+    page.get_by_role("link", name="明星村").click()
+    expect(page.locator("h1")).to_contain_text("明星村")
+
+
 def test_notice_opened_once_opens_offline(page, context, live_server, app):
     notice = public_notices(app)[1]  # not the running one: any notice read once
     page.goto(live_server.url + VILLAGE_PAGE, wait_until="load")
