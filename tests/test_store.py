@@ -122,3 +122,17 @@ def test_audit_log_records_who_did_what(app, client, auth):
     entries = audit.entries(store.open_town(CHIHE_TOWN, app), record_id=notice["uuid"])
     assert entries[0]["actor"] == MINGXING and entries[0]["action"] == "withdraw"
     assert entries[0]["village_code"] == MINGXING_VILLAGE
+
+
+def test_an_anonymous_resend_matches_only_with_the_same_content(town_db):
+    from villageapp.notices import data as notices
+    from villageapp.clock import today
+    notice, _ = notices.create_notice(town_db, MINGXING_VILLAGE, {"title": "公示", "category": "公示", "body": "名单",
+                                                                  "publish_date": today().isoformat(),
+                                                                  "end_date": today().isoformat()}, [], "cadre")
+    uid = records.new_uuid()
+    first = notices.file_objection(town_db, notice, {"uuid": uid, "body": "有异议", "name": None, "phone": None})
+    assert notices.file_objection(town_db, notice, {"uuid": uid, "body": "有异议", "name": None, "phone": None}) == first
+    with pytest.raises(records.UuidTaken):  # someone who learnt the UUID cannot read the first one back
+        notices.file_objection(town_db, notice, {"uuid": uid, "body": "别的内容", "name": None, "phone": None})
+    assert town_db["objections"].count == 1

@@ -30,6 +30,8 @@ def create(db, table, data, actor, action="create", summary=None):
         if existing is not None:
             if existing.get("village_code") != data.get("village_code") or existing["created_by"] != actor:
                 raise UuidTaken(pk)  # never hand another village's or person's record back
+            if actor is None and any(existing.get(k) != v for k, v in data.items() if k != "uuid"):
+                raise UuidTaken(pk)  # anonymous senders are told apart by content: only an exact re-send matches
             return existing, False
         stamp = now_iso()
         row = {**data, "uuid": pk, "created_at": stamp, "updated_at": stamp, "created_by": actor, "version": 1}
