@@ -190,3 +190,28 @@ def test_logout(client, auth):
     auth.login(MINGXING)
     assert auth.logout().status_code == 302
     assert client.get("/v/610922104201/home").status_code == 302
+
+
+def test_county_admin_keeps_town_staff_accounts(app, client, auth):
+    auth.login("admin")
+    url = f"/t/{CHIHE_TOWN}/accounts/new"
+    assert "镇干部" in client.get(url).text
+    response = client.post(url, data={"role": "town", "name": "周丽", "username": "zhou.li", "password": "chushi-2026",
+                                      "csrf_token": auth.token(url)})
+    assert response.status_code == 302
+    uid = _user_id(app, CHIHE)
+    assert client.get(f"/t/{CHIHE_TOWN}/accounts/{uid}/password").status_code == 200
+    auth.logout()
+    assert auth.login("zhou.li", "chushi-2026").headers["Location"] == "/"
+    assert client.get("/").headers["Location"] == f"/t/{CHIHE_TOWN}/"
+
+
+def test_town_staff_cannot_make_town_staff_accounts(client, auth):
+    response = new_cadre(client, auth, role="town", villages=[])
+    assert response.status_code == 200 and "不是有效的选择" in response.text
+    assert "wang.xh" not in client.get(f"/t/{CHIHE_TOWN}/accounts/").text
+
+
+def test_adviser_needs_at_least_one_village(client, auth):
+    response = new_cadre(client, auth, role="adviser", villages=[])
+    assert "请至少选一个村" in response.text

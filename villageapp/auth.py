@@ -207,7 +207,7 @@ class AccountForm(Form):
         DataRequired("请填写用户名"),
         Regexp(r"^[a-z0-9_.-]{3,30}$", message="用户名用 3-30 个小写字母、数字或 _ . -，例如 zhang.mx")])
     position = SelectField("职务（村干部）", choices=choices([("", "—")] + [(p, p) for p in POSITIONS]), validators=[Optional()])
-    villages = MultiCheckboxField("所在村（社区）", validators=[DataRequired("请至少选一个村")])
+    villages = MultiCheckboxField("所在村（社区）")
     phone = StringField("手机号（可不填）", validators=[Optional(), PHONE])
     password = PasswordField("初始密码", validators=[DataRequired("请设一个初始密码"),
                                                  Length(min=8, max=64, message="密码至少 8 位")])
@@ -217,6 +217,8 @@ class AccountForm(Form):
             raise ValidationError("这个用户名已经有人用了，请换一个")
 
     def validate_villages(self, field):
+        if self.role.data in ("cadre", "adviser") and not field.data:
+            raise ValidationError("请至少选一个村")
         if self.role.data == "cadre" and len(field.data) != 1:
             raise ValidationError("村干部只能属于一个村")
 
@@ -225,10 +227,15 @@ class AccountForm(Form):
             raise ValidationError("请选择村干部的职务")
 
 
+def manageable_roles(user):
+    """Town staff keep their villages' cadres and advisers; the county also keeps the town staff."""
+    return ("cadre", "adviser", "town") if user.role == "county" else ("cadre", "adviser")
+
+
 def _town_account(user_id):
-    """A cadre/adviser account of the URL's town, or 404."""
+    """An account of the URL's town that the current user may manage, or 404."""
     user = load_user_row(store.directory(), user_id)
-    if user is None or user.town_code != g.town["code"] or user.role not in ("cadre", "adviser"):
+    if user is None or user.town_code != g.town["code"] or user.role not in manageable_roles(current_user):
         abort(404)
     return user
 
@@ -242,18 +249,21 @@ def accounts(town):
         "left join user_villages uv on uv.user_id = u.id where u.town_code = ? "
         "group by u.id order by u.active desc, u.role, u.name", [town]))
     villages = {v["code"]: v["name"] for v in g.db["villages"].rows}
-    return render_template("auth/accounts.html", users=users, villages=villages, roles=ROLES)
+    return render_template("auth/accounts.html", users=users, villages=villages, roles=ROLES,
+                           manageable=manageable_roles(current_user))
 
 
 @bp.route("/t/<town>/accounts/new", methods=["GET", "POST"])
 @access("town", "county", scope="town")
 def new_account(town):
     form = AccountForm()
+    form.role.choices = choices((r, ROLES[r]) for r in manageable_roles(current_user))
     form.villages.choices = choices((v["code"], v["name"]) for v in g.db["villages"].rows_where(order_by="code"))
     if form.validate_on_submit():
         directory = store.directory()
+        villages = form.villages.data if form.role.data != "town" else []
         user_id = create_user(directory, form.username.data, form.password.data, form.name.data.strip(),
-                              form.role.data, current_user.username, town_code=town, villages=form.villages.data,
+                              form.role.data, current_user.username, town_code=town, villages=villages,
                               position=form.position.data if form.role.data == "cadre" else None,
                               phone=form.phone.data or None)
         audit_account(directory["users"].get(user_id), current_user.username, "create", "新建账号")
