@@ -56,6 +56,9 @@ ROUTES = {
     "notices.objections": ("GET", V + "/objections/", "cadre town county", 200),
     "notices.objection": ("GET", V + "/objections/{objection}", "cadre town county", 200),
     "notices.poster": ("GET", V + "/poster", "cadre town county", 200),
+    "sync.session": ("GET", "/api/session", "cadre adviser town county", 200),
+    "sync.edits": ("POST", "/api/v/" + MINGXING_VILLAGE + "/edits", "cadre", 400),
+    "sync.file": ("HEAD", "/api/v/" + MINGXING_VILLAGE + "/files/" + "0" * 64, "cadre", 404),
     "pwa.manifest": ("GET", "/manifest.webmanifest", "public", 200),
     "pwa.service_worker": ("GET", "/sw.js", "public", 200),
     "pwa.offline": ("GET", "/offline", "public", 200),
@@ -79,8 +82,8 @@ def expected(endpoint, login):
     if "public" in allowed.split():
         return ok
     if login == ANON:
-        return 302  # to the login page
-    if where == "other" and url.startswith(("/v/", "/t/")):
+        return 401 if url.startswith("/api/") else 302  # the phone's outbox must see 401, never a login page
+    if where == "other" and url.startswith(("/v/", "/t/", "/api/v/")):
         return 404  # another town's (or village's) records: not even their existence is told
     return ok if role in allowed.split() else 403
 

@@ -37,8 +37,8 @@ def create_app(test_config=None):
     auth.login_manager.init_app(app)
     assets.init_app(app)
 
-    from . import audit, home, notices, pwa, registry
-    for module in (home, auth, registry, notices, audit, pwa):
+    from . import audit, home, notices, pwa, registry, sync
+    for module in (home, auth, registry, notices, audit, sync, pwa):
         app.register_blueprint(module.bp)
 
     app.get_send_file_max_age = _static_max_age

@@ -162,3 +162,22 @@ def m002_notices(db):
                             defaults={"status": "open"},
                             foreign_keys=[("village_code", "villages", "code"), ("notice_uuid", "notices", "uuid")])
     db["objections"].create_index(["village_code", "status"])
+
+
+@town_migrations()
+def m003_sync(db):
+    # every accepted, conflicting or review-needing edit sent by a phone (or a plain form POST);
+    # UNIQUE(edit_id) is what makes a re-sent edit harmless, not a lookup before the insert
+    db["revisions"].create({"id": int, "edit_id": str, "record_type": str, "uuid": str, "village_code": str,
+                            "base_version": int, "version": int, "payload": str, "content_hash": str, "status": str,
+                            "receipt": str, "created_at": str, "created_by": str,
+                            "resolved_at": str, "resolved_by": str, "resolution": str},
+                           pk="id", not_null={"edit_id", "record_type", "uuid", "payload", "content_hash", "status"},
+                           foreign_keys=[("village_code", "villages", "code")])
+    db["revisions"].create_index(["edit_id"], unique=True)
+    db["revisions"].create_index(["uuid", "id"])
+    db["revisions"].create_index(["village_code", "status"])
+    # files (photos) sent one at a time before the record that lists them, named by their SHA-256
+    db["files"].create({"sha256": str, "village_code": str, "content_type": str, "size": int, "data": bytes,
+                        "created_at": str, "created_by": str}, pk="sha256", not_null={"data", "content_type"},
+                       foreign_keys=[("village_code", "villages", "code")])

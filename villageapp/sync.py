@@ -1,0 +1,211 @@
+"""The server side of offline capture, shared by every form: /api/session, batches of edits
+(exactly once by UNIQUE(edit_id), versions, conflicts kept for a person to decide), and files by SHA-256."""
+import hashlib
+import json
+import sqlite3
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from flask import Blueprint, current_app, g, jsonify, request
+from flask_login import current_user
+from flask_wtf.csrf import generate_csrf
+from werkzeug.datastructures import MultiDict
+from wtforms import FieldList, FormField
+
+from . import attachments, audit, records
+from .access import access, json_error
+from .clock import now_iso
+
+bp = Blueprint("sync", __name__)
+MAX_BATCH = 50
+NOT_PAYLOAD = {"csrf_token", "edit_id", "base_version"}
+TYPES = {}
+
+
+@dataclass
+class RecordType:
+    """A kind of record that phones may send: its table, the ONE Flask-WTF form that validates it
+    (for the HTML page and for sync alike) and how a valid form becomes table columns."""
+    name: str
+    table: str
+    label: str
+    form: Callable            # form(db, village_code, formdata: MultiDict, record=None) -> Form
+    to_record: Callable       # to_record(form) -> dict of columns (not uuid/version/created_*)
+    locked: Callable = lambda row: False   # a locked record takes no edits, only proposed amendments
+    url: Callable = None      # url(row) -> the record's page
+    writers: tuple = ("cadre",)
+
+
+def register(record_type):
+    TYPES[record_type.name] = record_type
+    return record_type
+
+
+def form_payload(formdata):
+    """A submitted form as [name, value] pairs (what a phone sends), without the envelope fields."""
+    return [[name, value] for name, value in formdata.items(multi=True) if name not in NOT_PAYLOAD]
+
+
+def content_hash(edit):
+    body = json.dumps([edit.get("type"), edit.get("uuid"), edit.get("base_version"), edit.get("payload")],
+                      ensure_ascii=False, sort_keys=True)
+    return hashlib.sha256(body.encode()).hexdigest()
+
+
+def _answer(status, http, revision=None, errors=None, uuid=None, error=None):
+    answer = {"status": status, "http": http, "uuid": uuid, "version": None, "receipt": None}
+    if revision is not None:
+        answer.update(uuid=revision["uuid"], version=revision["version"], receipt=revision["receipt"],
+                      edit_id=revision["edit_id"])
+    if errors:
+        answer["errors"] = errors
+    if error:
+        answer["error"] = error
+    return answer
+
+
+STORED_HTTP = {"accepted": 200, "conflict": 200, "needs_review": 200}
+
+
+def _stored(db, edit_id):
+    return next(db["revisions"].rows_where("edit_id = ?", [edit_id]), None)
+
+
+def _replay(revision, edit):
+    if revision["content_hash"] != content_hash(edit):
+        return _answer("edit_id_reused", 409, error="这个编号已经用于另一份内容（手机上的程序出错了）", uuid=edit.get("uuid"))
+    return _answer(revision["status"], STORED_HTTP[revision["status"]], revision)
+
+
+def apply_edit(db, user, village_code, edit):
+    """Apply one edit sent by a phone or a form. Same edit_id and content again → the stored answer, nothing new."""
+    edit_id, uuid, kind = edit.get("edit_id"), edit.get("uuid"), edit.get("type")
+    if not (records.valid_uuid(edit_id or "") and records.valid_uuid(uuid or "")):
+        return _answer("invalid", 400, error="缺少记录编号", uuid=uuid)
+    revision = _stored(db, edit_id)
+    if revision is not None:
+        return _replay(revision, edit)
+    record_type = TYPES.get(kind)
+    if record_type is None:
+        return _answer("invalid", 400, error=f"不认识的记录类型 {kind!r}", uuid=uuid)
+    if user.role not in record_type.writers:
+        return _answer("forbidden", 403, error="您的账号没有这项权限", uuid=uuid)
+    base = edit.get("base_version")
+    row = records.by_uuid(db, record_type.table, uuid)
+    if row is not None and row["village_code"] != village_code:
+        return _answer("forbidden", 403, error="这条记录不属于这个村", uuid=uuid)
+    form = record_type.form(db, village_code, MultiDict(edit.get("payload") or []), record=row)
+    if not form.validate():
+        return _answer("invalid", 422, errors=_errors(form), uuid=uuid)
+    try:
+        return _apply(db, user.username, village_code, edit, record_type, row, base, form)
+    except sqlite3.IntegrityError:
+        # the same edit arrived twice at once and the other request committed first: answer as it did
+        db.rollback()
+        revision = _stored(db, edit_id)
+        if revision is None:
+            raise
+        return _replay(revision, edit)
+
+
+def _errors(form):
+    """Field errors by the names the phone's form uses (agenda-0-title, …), so it can open the record at the field."""
+    out = {}
+
+    def walk(field):
+        if isinstance(field, FieldList):
+            for entry in field.entries:
+                walk(entry)
+        elif isinstance(field, FormField):
+            for sub in field.form:
+                walk(sub)
+        elif field.errors:
+            out[field.name] = list(field.errors)
+
+    for field in form:
+        walk(field)
+    return out
+
+
+def _apply(db, actor, village_code, edit, record_type, row, base, form):
+    db.execute("BEGIN IMMEDIATE")  # one writer at a time, decided before anything is read
+    try:
+        revision = _stored(db, edit["edit_id"])
+        if revision is not None:
+            db.execute("COMMIT")
+            return _replay(revision, edit)
+        row = records.by_uuid(db, record_type.table, edit["uuid"])  # re-read inside the lock
+        columns = record_type.to_record(form)
+        if row is None:
+            row, _ = records.create(db, record_type.table, {**columns, "uuid": edit["uuid"],
+                                                            "village_code": village_code}, actor)
+            status = "accepted"
+        elif record_type.locked(row):
+            status = "needs_review"
+        elif base is not None and int(base) == row["version"]:
+            row = records.update(db, record_type.table, row["uuid"], columns, actor)
+            status = "accepted"
+        else:
+            status = "conflict"
+        if status != "accepted":
+            db[record_type.table].update(row["uuid"], {"conflict": 1})
+            audit.record(db, actor, status, record_type.table, row["uuid"], village_code,
+                         summary=("两人同时修改，两份都保留，等人来定" if status == "conflict"
+                                  else "已确认的记录收到修改，作为更正建议保留"))
+        rev_id = db["revisions"].insert({
+            "edit_id": edit["edit_id"], "record_type": record_type.name, "uuid": edit["uuid"],
+            "village_code": village_code, "base_version": base, "version": row["version"],
+            "payload": json.dumps(edit.get("payload") or [], ensure_ascii=False), "content_hash": content_hash(edit),
+            "status": status, "created_at": now_iso(), "created_by": actor}).last_pk
+        receipt = f"{rev_id:06d}"
+        db["revisions"].update(rev_id, {"receipt": receipt})
+        db.execute("COMMIT")
+    except BaseException:
+        db.rollback()
+        raise
+    return _answer(status, 201 if status == "accepted" and row["version"] == 1 else 200, _stored(db, edit["edit_id"]))
+
+
+# ---- the JSON API ---------------------------------------------------------------------
+
+@bp.route("/api/session")
+@access("cadre", "adviser", "town", "county")
+def session():
+    """A fresh CSRF token and the server's time, fetched by the phone before it sends anything."""
+    return jsonify({"ok": True, "csrf_token": generate_csrf(), "server_time": now_iso(),
+                    "user": {"username": current_user.username, "name": current_user.name, "role": current_user.role},
+                    "villages": current_user.villages})
+
+
+@bp.route("/api/v/<village>/edits", methods=["POST"])
+@access("cadre", scope="village")
+def edits(village):
+    body = request.get_json(silent=True) or {}
+    batch = body.get("edits")
+    if not isinstance(batch, list) or not batch:
+        return json_error(400, "没有收到要发送的记录")
+    if len(batch) > MAX_BATCH:
+        return json_error(400, f"一次最多发送 {MAX_BATCH} 条")
+    results = [apply_edit(g.db, current_user, village, edit if isinstance(edit, dict) else {}) for edit in batch]
+    return jsonify({"ok": True, "server_time": now_iso(), "results": results})
+
+
+@bp.route("/api/v/<village>/files/<sha256>", methods=["HEAD", "PUT"])
+@access("cadre", scope="village")
+def file(village, sha256):
+    exists = g.db.execute("select 1 from files where sha256 = ?", [sha256]).fetchone() is not None
+    if request.method == "HEAD":
+        return ("", 200 if exists else 404)
+    if exists:
+        return jsonify({"ok": True, "sha256": sha256, "stored": False})
+    data = request.get_data()
+    if hashlib.sha256(data).hexdigest() != sha256:
+        return json_error(400, "文件没有传完整，请重新发送")
+    if len(data) > current_app.config["MAX_ATTACHMENT_BYTES"]:
+        return json_error(413, "文件太大")
+    kind = attachments.sniff(data)
+    if kind is None:
+        return json_error(415, "只能上传照片（JPG、PNG）或 PDF")
+    g.db["files"].insert({"sha256": sha256, "village_code": village, "content_type": kind, "size": len(data),
+                          "data": data, "created_at": now_iso(), "created_by": current_user.username}, ignore=True)
+    return jsonify({"ok": True, "sha256": sha256, "stored": True}), 201
