@@ -56,6 +56,7 @@ ROUTES = {
     "notices.objections": ("GET", V + "/objections/", "cadre town county", 200),
     "notices.objection": ("GET", V + "/objections/{objection}", "cadre town county", 200),
     "notices.poster": ("GET", V + "/poster", "cadre town county", 200),
+    "sync.outbox": ("GET", "/outbox", "cadre adviser town county", 200),
     "sync.session": ("GET", "/api/session", "cadre adviser town county", 200),
     "sync.edits": ("POST", "/api/v/" + MINGXING_VILLAGE + "/edits", "cadre", 400),
     "sync.file": ("HEAD", "/api/v/" + MINGXING_VILLAGE + "/files/" + "0" * 64, "cadre", 404),

@@ -31,11 +31,12 @@ def create_app(test_config=None):
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = _instance_secret(app.instance_path)
 
-    from . import assets, auth, db
+    from . import assets, auth, compress, db
     db.init_app(app)
     csrf.init_app(app)
     auth.login_manager.init_app(app)
     assets.init_app(app)
+    compress.init_app(app)
 
     from . import audit, home, notices, pwa, registry, sync
     for module in (home, auth, registry, notices, audit, sync, pwa):

@@ -6,6 +6,9 @@ from flask_assets import Bundle, Environment
 assets = Environment()
 css = Bundle("css/base.css", filters="rcssmin", output="gen/app.%(version)s.css")
 js = Bundle("js/app.js", filters="rjsmin", output="gen/app.%(version)s.js")
+# cadres' pages only (public pages stay light): the outbox, also loaded by the service worker, and the offline forms
+outbox = Bundle("js/outbox.js", filters="rjsmin", output="gen/outbox.%(version)s.js")
+forms = Bundle("js/forms.js", filters="rjsmin", output="gen/forms.%(version)s.js")
 
 
 def init_app(app):
@@ -16,9 +19,11 @@ def init_app(app):
     assets.init_app(app)
     assets.register("css", css)
     assets.register("js", js)
+    assets.register("outbox", outbox)
+    assets.register("forms", forms)
 
 
-def bundle_urls(app):
+def bundle_urls(app, names=("css", "js", "outbox", "forms")):
     """URLs of the built bundles (for the service worker's precache list)."""
     with app.test_request_context():
-        return assets["css"].urls() + assets["js"].urls()
+        return [url for name in names for url in assets[name].urls()]

@@ -36,12 +36,12 @@ def manifest():
 @bp.route("/sw.js")
 @access("public")
 def service_worker():
-    shell = bundle_urls(current_app) + [
-        url_for("pwa.offline"),
-        url_for("static", filename="icons/icon-192.png"),
-    ]
-    version = CACHE_VERSION + "-" + "-".join(u.rsplit("/", 1)[-1].split(".")[1] for u in shell[:2])
-    response = make_response(render_template("pwa/sw.js", shell=shell, version=version))
+    # the cadres' forms bundle is not precached for every villager: it is kept the first time a cadre page loads it
+    bundles = bundle_urls(current_app, ("css", "js", "outbox"))
+    shell = bundle_urls(current_app, ("css", "js")) + [url_for("pwa.offline"), url_for("static", filename="icons/icon-192.png")]
+    version = CACHE_VERSION + "-" + "-".join(u.rsplit("/", 1)[-1].split(".")[1] for u in bundles)
+    outbox_url = bundle_urls(current_app, ("outbox",))[0]
+    response = make_response(render_template("pwa/sw.js", shell=shell, version=version, outbox_url=outbox_url))
     response.mimetype = "text/javascript"
     response.headers["Cache-Control"] = "no-cache"
     response.headers["Service-Worker-Allowed"] = "/"

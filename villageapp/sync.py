@@ -6,7 +6,7 @@ import sqlite3
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from flask import Blueprint, current_app, g, jsonify, request
+from flask import Blueprint, current_app, g, jsonify, make_response, render_template, request
 from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
 from werkzeug.datastructures import MultiDict
@@ -18,7 +18,7 @@ from .clock import now_iso
 
 bp = Blueprint("sync", __name__)
 MAX_BATCH = 50
-NOT_PAYLOAD = {"csrf_token", "edit_id", "base_version"}
+NOT_PAYLOAD = {"csrf_token", "edit_id", "base_version", "uuid"}  # the envelope, not the content
 TYPES = {}
 
 
@@ -34,6 +34,24 @@ class RecordType:
     locked: Callable = lambda row: False   # a locked record takes no edits, only proposed amendments
     url: Callable = None      # url(row) -> the record's page
     writers: tuple = ("cadre",)
+
+
+OFFLINE_PAGES = ["sync.outbox"]  # endpoints a cadre's phone keeps for use with no signal (village forms add theirs)
+
+
+def offline_pages():
+    """Form pages the cadre's phone should keep now, while there is signal (for base.html's meta tag)."""
+    from flask import url_for
+    urls = []
+    for endpoint in OFFLINE_PAGES:
+        if endpoint not in current_app.view_functions:
+            continue
+        rule = next(current_app.url_map.iter_rules(endpoint))
+        if "village" in rule.arguments:
+            urls += [url_for(endpoint, village=v) for v in current_user.villages]
+        else:
+            urls.append(url_for(endpoint))
+    return urls
 
 
 def register(record_type):
@@ -164,6 +182,20 @@ def _apply(db, actor, village_code, edit, record_type, row, base, form):
         db.rollback()
         raise
     return _answer(status, 201 if status == "accepted" and row["version"] == 1 else 200, _stored(db, edit["edit_id"]))
+
+
+@bp.app_context_processor
+def _offline_pages():
+    return {"offline_pages": offline_pages}
+
+
+@bp.route("/outbox")
+@access("cadre", "adviser", "town", "county")
+def outbox():
+    """待发送: what this phone holds (read from IndexedDB by forms.js); the page itself holds no records."""
+    response = make_response(render_template("sync/outbox.html"))
+    response.headers["X-Offline-Copy"] = "form"
+    return response
 
 
 # ---- the JSON API ---------------------------------------------------------------------
