@@ -97,33 +97,62 @@ def _replay(revision, edit):
 
 def apply_edit(db, user, village_code, edit):
     """Apply one edit sent by a phone or a form. Same edit_id and content again → the stored answer, nothing new."""
+    return apply_edits(db, user, village_code, [edit])[0]
+
+
+def apply_edits(db, user, village_code, edits):
+    """A batch of edits, answered edit by edit: each is checked on its own (its form validated outside the
+    write lock), then all are written in one transaction, so a batch costs one disk sync, not one per record."""
+    answers, todo = [], []
+    for edit in edits:
+        answer, ready = _check(db, user, village_code, edit)
+        answers.append(answer)
+        if ready:
+            todo.append((len(answers) - 1, edit, ready))
+    if not todo:
+        return answers
+    db.execute("BEGIN IMMEDIATE")  # one writer at a time, decided before anything is read
+    try:
+        for index, edit, (record_type, form) in todo:
+            db.execute("SAVEPOINT edit")
+            try:
+                answers[index] = _write(db, user.username, village_code, edit, record_type, form)
+                db.execute("RELEASE SAVEPOINT edit")
+            except sqlite3.IntegrityError:
+                # the same edit_id committed by a request running at the same time: answer as it was answered
+                db.execute("ROLLBACK TO SAVEPOINT edit")
+                db.execute("RELEASE SAVEPOINT edit")
+                revision = _stored(db, edit["edit_id"])
+                if revision is None:
+                    raise
+                answers[index] = _replay(revision, edit)
+        db.execute("COMMIT")
+    except BaseException:
+        db.rollback()
+        raise
+    return answers
+
+
+def _check(db, user, village_code, edit):
+    """(answer, None) when the edit is settled without writing, or (None, (record_type, form)) when it must be written."""
     edit_id, uuid, kind = edit.get("edit_id"), edit.get("uuid"), edit.get("type")
     if not (records.valid_uuid(edit_id or "") and records.valid_uuid(uuid or "")):
-        return _answer("invalid", 400, error="缺少记录编号", uuid=uuid)
+        return _answer("invalid", 400, error="缺少记录编号", uuid=uuid), None
     revision = _stored(db, edit_id)
     if revision is not None:
-        return _replay(revision, edit)
+        return _replay(revision, edit), None
     record_type = TYPES.get(kind)
     if record_type is None:
-        return _answer("invalid", 400, error=f"不认识的记录类型 {kind!r}", uuid=uuid)
+        return _answer("invalid", 400, error=f"不认识的记录类型 {kind!r}", uuid=uuid), None
     if user.role not in record_type.writers:
-        return _answer("forbidden", 403, error="您的账号没有这项权限", uuid=uuid)
-    base = edit.get("base_version")
+        return _answer("forbidden", 403, error="您的账号没有这项权限", uuid=uuid), None
     row = records.by_uuid(db, record_type.table, uuid)
     if row is not None and row["village_code"] != village_code:
-        return _answer("forbidden", 403, error="这条记录不属于这个村", uuid=uuid)
+        return _answer("forbidden", 403, error="这条记录不属于这个村", uuid=uuid), None
     form = record_type.form(db, village_code, MultiDict(edit.get("payload") or []), record=row)
     if not form.validate():
-        return _answer("invalid", 422, errors=_errors(form), uuid=uuid)
-    try:
-        return _apply(db, user.username, village_code, edit, record_type, row, base, form)
-    except sqlite3.IntegrityError:
-        # the same edit arrived twice at once and the other request committed first: answer as it did
-        db.rollback()
-        revision = _stored(db, edit_id)
-        if revision is None:
-            raise
-        return _replay(revision, edit)
+        return _answer("invalid", 422, errors=_errors(form), uuid=uuid), None
+    return None, (record_type, form)
 
 
 def _errors(form):
@@ -145,43 +174,39 @@ def _errors(form):
     return out
 
 
-def _apply(db, actor, village_code, edit, record_type, row, base, form):
-    db.execute("BEGIN IMMEDIATE")  # one writer at a time, decided before anything is read
-    try:
-        revision = _stored(db, edit["edit_id"])
-        if revision is not None:
-            db.execute("COMMIT")
-            return _replay(revision, edit)
-        row = records.by_uuid(db, record_type.table, edit["uuid"])  # re-read inside the lock
-        columns = record_type.to_record(form)
-        if row is None:
-            row, _ = records.create(db, record_type.table, {**columns, "uuid": edit["uuid"],
-                                                            "village_code": village_code}, actor)
-            status = "accepted"
-        elif record_type.locked(row):
-            status = "needs_review"
-        elif base is not None and int(base) == row["version"]:
-            row = records.update(db, record_type.table, row["uuid"], columns, actor)
-            status = "accepted"
-        else:
-            status = "conflict"
-        if status != "accepted":
-            db[record_type.table].update(row["uuid"], {"conflict": 1})
-            audit.record(db, actor, status, record_type.table, row["uuid"], village_code,
-                         summary=("两人同时修改，两份都保留，等人来定" if status == "conflict"
-                                  else "已确认的记录收到修改，作为更正建议保留"))
-        rev_id = db["revisions"].insert({
-            "edit_id": edit["edit_id"], "record_type": record_type.name, "uuid": edit["uuid"],
-            "village_code": village_code, "base_version": base, "version": row["version"],
-            "payload": json.dumps(edit.get("payload") or [], ensure_ascii=False), "content_hash": content_hash(edit),
-            "status": status, "created_at": now_iso(), "created_by": actor}).last_pk
-        receipt = f"{rev_id:06d}"
-        db["revisions"].update(rev_id, {"receipt": receipt})
-        db.execute("COMMIT")
-    except BaseException:
-        db.rollback()
-        raise
-    return _answer(status, 201 if status == "accepted" and row["version"] == 1 else 200, _stored(db, edit["edit_id"]))
+def _write(db, actor, village_code, edit, record_type, form):
+    revision = _stored(db, edit["edit_id"])
+    if revision is not None:  # sent twice in one batch, or by another request just now
+        return _replay(revision, edit)
+    base = edit.get("base_version")
+    row = records.by_uuid(db, record_type.table, edit["uuid"])  # read again inside the lock
+    columns = record_type.to_record(form)
+    if row is None:
+        row, _ = records.create(db, record_type.table, {**columns, "uuid": edit["uuid"], "village_code": village_code}, actor)
+        status = "accepted"
+    elif row["village_code"] != village_code:
+        return _answer("forbidden", 403, error="这条记录不属于这个村", uuid=edit["uuid"])
+    elif record_type.locked(row):
+        status = "needs_review"
+    elif base is not None and int(base) == row["version"]:
+        row = records.update(db, record_type.table, row["uuid"], columns, actor)
+        status = "accepted"
+    else:
+        status = "conflict"
+    if status != "accepted":
+        db[record_type.table].update(row["uuid"], {"conflict": 1})
+        audit.record(db, actor, status, record_type.table, row["uuid"], village_code,
+                     summary=("两人同时修改，两份都保留，等人来定" if status == "conflict"
+                              else "已确认的记录收到修改，作为更正建议保留"))
+    rev_id = db["revisions"].insert({
+        "edit_id": edit["edit_id"], "record_type": record_type.name, "uuid": edit["uuid"],
+        "village_code": village_code, "base_version": base, "version": row["version"],
+        "payload": json.dumps(edit.get("payload") or [], ensure_ascii=False), "content_hash": content_hash(edit),
+        "status": status, "created_at": now_iso(), "created_by": actor}).last_pk
+    receipt = f"{rev_id:06d}"
+    db["revisions"].update(rev_id, {"receipt": receipt})
+    revision = {"uuid": edit["uuid"], "version": row["version"], "receipt": receipt, "edit_id": edit["edit_id"]}
+    return _answer(status, 201 if status == "accepted" and row["version"] == 1 else 200, revision)
 
 
 @bp.app_context_processor
@@ -218,7 +243,7 @@ def edits(village):
         return json_error(400, "没有收到要发送的记录")
     if len(batch) > MAX_BATCH:
         return json_error(400, f"一次最多发送 {MAX_BATCH} 条")
-    results = [apply_edit(g.db, current_user, village, edit if isinstance(edit, dict) else {}) for edit in batch]
+    results = apply_edits(g.db, current_user, village, [edit if isinstance(edit, dict) else {} for edit in batch])
     return jsonify({"ok": True, "server_time": now_iso(), "results": results})
 
 

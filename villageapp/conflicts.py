@@ -1,0 +1,142 @@
+"""Conflicts: edits that arrived on an old version (two cadres offline on one record) or on a locked record.
+Both versions are kept; a person compares them field by field and decides. Nothing is discarded."""
+import json
+import re
+
+from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
+from flask_login import current_user
+
+from . import audit, records, sync
+from .access import access
+from .clock import now_iso
+
+bp = Blueprint("conflicts", __name__)
+LIST_ITEM = re.compile(r"^([a-z_]+)-\d+-")  # agenda-0-title → agenda: a list is chosen as a whole
+
+
+def open_revisions(db, village_code):
+    return list(db["revisions"].rows_where("village_code = ? and status in ('conflict', 'needs_review') and resolved_at is null",
+                                           [village_code], order_by="id"))
+
+
+def form_pairs(form):
+    """A filled form as [name, value] pairs in form order (what the phone would have sent)."""
+    from wtforms import FieldList, FormField
+    out = []
+
+    def walk(field):
+        if isinstance(field, FieldList):
+            for entry in field.entries:
+                walk(entry)
+        elif isinstance(field, FormField):
+            for sub in field.form:
+                walk(sub)
+        elif field.type in ("CSRFTokenField", "SubmitField", "FileField", "MultipleFileField") or field.name in sync.NOT_PAYLOAD:
+            return
+        elif isinstance(field.data, (list, tuple)):
+            out.extend([field.name, str(v)] for v in field.data)
+        elif field.type == "BooleanField":
+            if field.data:
+                out.append([field.name, "y"])
+        elif field.data not in (None, ""):
+            out.append([field.name, field._value() if hasattr(field, "_value") else str(field.data)])
+
+    for field in form:
+        walk(field)
+    return out
+
+
+def group(name):
+    match = LIST_ITEM.match(name)
+    return match.group(1) if match else name
+
+
+def grouped(pairs):
+    out = {}
+    for name, value in pairs:
+        out.setdefault(group(name), []).append([name, value])
+    return out
+
+
+def labels(form):
+    names = {}
+    for field in form:
+        names[field.name] = str(field.label.text) if field.label else field.name
+    return names
+
+
+def _revision(village, revision_id):
+    row = next(g.db["revisions"].rows_where("id = ? and village_code = ?", [revision_id, village]), None)
+    if row is None:
+        abort(404)
+    return row
+
+
+def _show_value(pairs):
+    return "；".join(value for _name, value in pairs if value) or "（空）"
+
+
+@bp.route("/v/<village>/conflicts/")
+@access("cadre", "town", "county", scope="village")
+def index(village):
+    rows = []
+    for revision in open_revisions(g.db, village):
+        record_type = sync.TYPES.get(revision["record_type"])
+        row = records.by_uuid(g.db, record_type.table, revision["uuid"]) if record_type else None
+        rows.append({"revision": revision, "type": record_type, "record": row})
+    return render_template("conflicts/index.html", rows=rows)
+
+
+@bp.route("/v/<village>/conflicts/<int:revision_id>", methods=["GET", "POST"])
+@access("cadre", "town", "county", scope="village")
+def show(village, revision_id):
+    revision = _revision(village, revision_id)
+    record_type = sync.TYPES[revision["record_type"]]
+    row = records.by_uuid(g.db, record_type.table, revision["uuid"])
+    current_form = record_type.form(g.db, village, None, record=row)
+    mine = grouped(form_pairs(current_form))
+    theirs = grouped(json.loads(revision["payload"]))
+    names = labels(current_form)
+    fields = [{"key": key, "label": names.get(key, key), "current": _show_value(mine.get(key, [])),
+               "other": _show_value(theirs.get(key, [])), "same": mine.get(key, []) == theirs.get(key, [])}
+              for key in list(dict.fromkeys(list(mine) + list(theirs)))]
+    locked = record_type.locked(row)
+    if request.method == "POST":
+        if current_user.role != "cadre":
+            abort(403)
+        if revision["resolved_at"]:
+            flash("这条已经处理过了")
+            return redirect(url_for("conflicts.index", village=village))
+        choice = {f["key"]: request.form.get("pick-" + f["key"], "current") for f in fields}
+        if locked or request.form.get("action") == "dismiss":
+            _resolve(revision, row, record_type, "kept current", "保留现在的内容，没有采用另一份")
+            flash("已处理：保留现在的内容。另一份仍保存在记录的历史里。")
+            return redirect(url_for("conflicts.index", village=village))
+        merged = [pair for f in fields for pair in (theirs if choice[f["key"]] == "other" else mine).get(f["key"], [])]
+        answer = sync.apply_edit(g.db, current_user, village, {
+            "edit_id": records.new_uuid(), "uuid": row["uuid"], "type": record_type.name,
+            "base_version": row["version"], "payload": merged})
+        if answer["status"] != "accepted":
+            flash("合并后的内容有问题：" + "；".join(m for ms in (answer.get("errors") or {}).values() for m in ms)
+                  if answer.get("errors") else "合并没有成功：" + (answer.get("error") or answer["status"]))
+        else:
+            used = [f["label"] for f in fields if choice[f["key"]] == "other" and not f["same"]]
+            _resolve(revision, records.by_uuid(g.db, record_type.table, row["uuid"]), record_type, "merged",
+                     "合并：" + ("采用另一份的 " + "、".join(used) if used else "全部保留现在的内容"))
+            flash(f"已合并并保存为第 {answer['version']} 版，回执 {answer['receipt']}")
+            return redirect(url_for("conflicts.index", village=village))
+    return render_template("conflicts/show.html", revision=revision, record=row, record_type=record_type,
+                           fields=fields, locked=locked, url=record_type.url(row) if record_type.url else None)
+
+
+def _resolve(revision, row, record_type, resolution, summary):
+    db = g.db
+    with db.atomic():
+        db["revisions"].update(revision["id"], {"resolved_at": now_iso(), "resolved_by": current_user.username,
+                                                "resolution": resolution})
+        still_open = db.execute("select count(*) from revisions where uuid = ? and status in ('conflict', 'needs_review') "
+                                "and resolved_at is null", [row["uuid"]]).fetchone()[0]
+        if not still_open:
+            db[record_type.table].update(row["uuid"], {"conflict": 0})
+        audit.record(db, current_user.username, "resolve", record_type.table, row["uuid"], row["village_code"],
+                     summary=f"{summary}（回执 {revision['receipt']}）")
