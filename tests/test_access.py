@@ -1,7 +1,10 @@
 """The role × route matrix: every route of the app, asked by every kind of user, answers as the rules say —
 public pages to anyone, a village's records only to its own cadres/adviser and its town, 404 outside one's scope."""
+import io
+
 import pytest
 import sqlite_utils
+from PIL import Image
 
 from villageapp import attachments
 from villageapp import db as store
@@ -56,6 +59,27 @@ ROUTES = {
     "notices.objections": ("GET", V + "/objections/", "cadre town county", 200),
     "notices.objection": ("GET", V + "/objections/{objection}", "cadre town county", 200),
     "notices.poster": ("GET", V + "/poster", "cadre town county", 200),
+    "councils.index": ("GET", V + "/councils/", "cadre adviser town county", 200),
+    "councils.show": ("GET", V + "/councils/{council}", "cadre adviser town county", 200),
+    "councils.new_member": ("GET", V + "/councils/{council}/members/new", "cadre", 200),
+    "councils.end_member": ("GET", V + "/councils/{council}/members/{member}/end", "cadre", 200),
+    "meetings.index": ("GET", V + "/meetings/", "cadre adviser town county", 200),
+    "meetings.new": ("GET", V + "/meetings/new", "cadre", 200),
+    "meetings.new_for": ("GET", V + "/meetings/new/{council}", "cadre", 200),
+    "meetings.show": ("GET", V + "/meetings/{confirmed}", "cadre adviser town county", 200),
+    "meetings.edit": ("GET", V + "/meetings/{draft}/edit", "cadre", 200),
+    "meetings.confirm": ("POST", V + "/meetings/{draft}/confirm", "cadre", 302),
+    "meetings.amend": ("GET", V + "/meetings/{confirmed}/amend", "cadre", 200),
+    "meetings.print_view": ("GET", V + "/meetings/{confirmed}/print", "cadre adviser town county", 200),
+    "meetings.edition": ("GET", V + "/meetings/{confirmed}/editions/1", "cadre adviser town county", 200),
+    "meetings.file": ("GET", V + "/files/{photo}", "cadre adviser town county", 200),
+    "meetings.trails_index": ("GET", V + "/meetings/trails/", "cadre adviser town county", 200),
+    "meetings.new_trail": ("GET", V + "/meetings/trails/new", "cadre", 200),
+    "meetings.trail": ("GET", V + "/meetings/trails/{trail}", "cadre adviser town county", 200),
+    "meetings.trail_step": ("GET", V + "/meetings/trails/{trail}/steps/3", "cadre", 200),
+    "meetings.town": ("GET", T + "/meetings/", "town county", 200),
+    "meetings.town_export": ("GET", T + "/meetings/export.csv", "town county", 200),
+    "meetings.town_quarter": ("GET", T + "/meetings/quarter", "town county", 200),
     "sync.outbox": ("GET", "/outbox", "cadre adviser town county", 200),
     "sync.session": ("GET", "/api/session", "cadre adviser town county", 200),
     "sync.edits": ("POST", "/api/v/" + MINGXING_VILLAGE + "/edits", "cadre", 400),
@@ -101,10 +125,27 @@ def matrix_app(instance_path):
         objection = data.file_objection(db, notice, {"body": "名单有误"})
         household = next(db["households"].rows_where("village_code = ?", [MINGXING_VILLAGE]))
         cadre_id = store.open_directory(app).execute("select id from users where username = ?", [MINGXING]).fetchone()[0]
+        meeting_ids = _meeting_ids(db)
         db.close()
     app.ids = {"notice": notice["uuid"], "sha256": sha, "objection": objection["uuid"],
-               "household": household["uuid"], "cadre_id": cadre_id}
+               "household": household["uuid"], "cadre_id": cadre_id, **meeting_ids}
     return app
+
+
+def _meeting_ids(db):
+    """明星村's demo council, a current member, a draft and a confirmed meeting, its trail and a photo."""
+    from villageapp.meetings import data as meetings
+    v = MINGXING_VILLAGE
+    council = next(db["councils"].rows_where("village_code = ? and name = '红白理事会'", [v]))
+    member = next(db["council_members"].rows_where("council_uuid = ? and until is null", [council["uuid"]]))
+    draft = next(db["meetings"].rows_where("village_code = ? and state = 'draft'", [v]))
+    confirmed = next(db["meetings"].rows_where("village_code = ? and state = 'confirmed'", [v]))
+    trail = next(db["trails"].rows_where("village_code = ?", [v]))
+    out = io.BytesIO()
+    Image.new("RGB", (8, 8)).save(out, "JPEG")
+    photo = meetings.store_photo(db, v, "签到表.jpg", out.getvalue(), "test")
+    return {"council": council["uuid"], "member": member["uuid"], "draft": draft["uuid"],
+            "confirmed": confirmed["uuid"], "trail": trail["uuid"], "photo": photo}
 
 
 def test_every_route_is_in_the_matrix(app):

@@ -181,3 +181,42 @@ def m003_sync(db):
     db["files"].create({"sha256": str, "village_code": str, "content_type": str, "size": int, "data": bytes,
                         "created_at": str, "created_by": str}, pk="sha256", not_null={"data", "content_type"},
                        foreign_keys=[("village_code", "villages", "code")])
+
+
+@town_migrations()
+def m004_meetings(db):
+    # 一约四会 councils and the meeting bodies of village democracy, one set per village (made on first use)
+    db["councils"].create(_record(village_code=str, name=str, kind=str, sort=int), pk="uuid",
+                          not_null={"village_code", "name", "kind"}, foreign_keys=[("village_code", "villages", "code")])
+    db["councils"].create_index(["village_code", "name"], unique=True)
+    # a roster row is a term of office: leaving sets `until`, nothing is deleted, so old minutes still make sense
+    db["council_members"].create(_record(village_code=str, council_uuid=str, resident_uuid=str, name=str, position=str,
+                                         since=str, until=str, note=str),
+                                 pk="uuid", not_null={"village_code", "council_uuid", "name", "position"},
+                                 foreign_keys=[("village_code", "villages", "code"), ("council_uuid", "councils", "uuid"),
+                                               ("resident_uuid", "residents", "uuid")])
+    db["council_members"].create_index(["council_uuid", "until"])
+    # list-like content (attendees with their names, agenda items, photo hashes) is JSON text, as the phone sends it
+    db["meetings"].create(_record(village_code=str, council_uuid=str, state=str, conflict=int, starts_at=str, place=str,
+                                  host=str, recorder=str, attendees=str, others=str, absentees=str, present=int,
+                                  eligible=int, eligible_basis=str, agenda=str, photos=str, edition=int,
+                                  confirmed_at=str, confirmed_by=str, amend_reason=str),
+                          pk="uuid", not_null={"village_code", "council_uuid", "state", "starts_at"},
+                          defaults={"state": "draft", "conflict": 0, "edition": 0},
+                          foreign_keys=[("village_code", "villages", "code"), ("council_uuid", "councils", "uuid")])
+    db["meetings"].create_index(["village_code", "starts_at"])
+    db["meetings"].create_index(["council_uuid", "starts_at"])
+    # every confirmed text (第 1 版, and each 更正) is kept whole, so an earlier version stays readable
+    db["meeting_editions"].create({"id": int, "meeting_uuid": str, "edition": int, "snapshot": str, "reason": str,
+                                   "confirmed_at": str, "confirmed_by": str},
+                                  pk="id", not_null={"meeting_uuid", "edition", "snapshot"},
+                                  foreign_keys=[("meeting_uuid", "meetings", "uuid")])
+    db["meeting_editions"].create_index(["meeting_uuid", "edition"], unique=True)
+    # 四议两公开: a village-wide matter and the meeting (steps 1–4) or notice (5–6) of each step
+    db["trails"].create(_record(village_code=str, title=str, matter=str), pk="uuid",
+                        not_null={"village_code", "title"}, foreign_keys=[("village_code", "villages", "code")])
+    db["trail_steps"].create({"trail_uuid": str, "step": int, "meeting_uuid": str, "notice_uuid": str, "note": str,
+                              "done_on": str, "created_at": str, "created_by": str},
+                             pk=("trail_uuid", "step"), not_null={"done_on"},
+                             foreign_keys=[("trail_uuid", "trails", "uuid"), ("meeting_uuid", "meetings", "uuid"),
+                                           ("notice_uuid", "notices", "uuid")])

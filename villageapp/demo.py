@@ -1,13 +1,15 @@
 """The demo county: two real 石泉县 towns, three villages each, households and residents with
-generated names, one account per role and a few notices. Building it twice changes nothing."""
+generated names, one account per role, a few notices, and each village's councils with rosters and minutes.
+Building it twice changes nothing."""
 import random
 from datetime import timedelta
 
 from faker import Faker
 
-from . import auth, registry
+from . import auth, records, registry
 from . import db as store
 from .clock import now_iso, today
+from .meetings.forms import formdata, make_meeting_form, meeting_columns
 from .notices import data as notices
 
 PASSWORD = "shiquan2026"
@@ -66,11 +68,15 @@ def _town(app, directory, code, name, villages, households, fake, rnd, log):
     try:
         for vcode, vname, kind, model in villages:
             if db.execute("select 1 from villages where code = ?", [vcode]).fetchone():
+                if not db.execute("select 1 from councils where village_code = ?", [vcode]).fetchone():
+                    with db.atomic():  # a demo built before councils existed gets them now
+                        _councils(db, vcode, model)
                 continue
             with db.atomic():
                 registry.add_village(db, vcode, vname, ACTOR, kind=kind, model=model)
                 _households(db, vcode, households, fake, rnd)
                 _notices(db, vcode, vname, rnd)
+                _councils(db, vcode, model)
             log(f"  {name} {vname}: {households} 户")
     finally:
         db.close()
@@ -119,3 +125,73 @@ def _notices(db, village, vname, rnd):
                                             "publish_date": start.isoformat(),
                                             "end_date": (day + timedelta(days=runs)).isoformat() if runs else None},
                               [], ACTOR)
+
+
+# ---- 一约四会: rosters drawn from the village's residents, and a few minutes ------------------------------
+
+ROSTERS = {  # council: positions in order (the first residents picked take the first positions)
+    "红白理事会": ["会长", "副会长", "成员", "成员"], "道德评议会": ["会长", "副会长", "成员", "成员"],
+    "禁毒禁赌会": ["会长", "成员", "成员"], "村民议事会": ["会长", "副会长", "成员", "成员"],
+    '村"两委"会': ["书记", "主任", "委员", "委员", "监委会主任"], "党支部委员会": ["书记", "副书记", "委员"],
+    "党员大会": ["党员"] * 6, "村民代表会议": ["村民代表"] * 8,
+}
+
+
+def _councils(db, village, model):
+    """Councils with rosters, three meetings (two confirmed, one draft) and, in a 示范村, a 四议两公开 trail begun."""
+    from .councils import data as councils
+    from .meetings import data as meetings, trails
+
+    rnd = random.Random(village)  # its own stream: the households of later villages stay as they were
+    day = today()
+    since = day.replace(year=day.year - 2, month=1, day=15)
+    rows = {c["name"]: c for c in councils.ensure_councils(db, village, ACTOR)}
+    adults = [r for r in db["residents"].rows_where("village_code = ? and birth_year <= ?", [village, day.year - 18])]
+    roster = {}
+    for name, positions in ROSTERS.items():
+        picked = rnd.sample(adults, min(len(positions), len(adults)))
+        roster[name] = [councils.add_member(db, rows[name], ACTOR, None, position, resident_uuid=r["uuid"], since=since)[0]
+                        for r, position in zip(picked, positions)]
+    councils.add_member(db, rows["村民议事会"], ACTOR, "王守仁", "成员", since=since, note="乡贤，退休教师")
+    councils.end_member(db, roster["红白理事会"][-1], day - timedelta(days=40), ACTOR, "外出务工")
+    two = roster['村"两委"会']
+    host, recorder = two[0]["name"], two[2]["name"] if len(two) > 2 else two[0]["name"]
+
+    def minutes(council, ago, pairs, members):
+        eligible = meetings.default_eligible(db, village, rows[council], "members", day - timedelta(days=ago))
+        payload = [["council", rows[council]["uuid"]], ["date", (day - timedelta(days=ago)).isoformat()],
+                   ["eligible", str(eligible or "")],
+                   ["time", "09:30"], ["place", "村委会会议室"], ["host", host], ["recorder", recorder],
+                   *[["attendees", m["uuid"]] for m in members], *pairs]
+        form = make_meeting_form(db, village, formdata(payload))
+        if not form.validate():
+            raise ValueError(form.errors)
+        return records.create(db, "meetings", {**meeting_columns(form), "village_code": village}, ACTOR)[0]
+
+    road = [["agenda-0-title", "三组村道硬化"], ["agenda-0-discussion", "三组村道 1.2 公里，雨天泥泞，群众多次反映。"],
+            ["agenda-0-decision", "同意实施，按四议两公开程序办理；先请镇交通站测算造价。"],
+            ["agenda-0-votes_for", str(len(two))], ["agenda-0-votes_against", "0"], ["agenda-0-votes_abstain", "0"],
+            ["agenda-0-actions-0-task", "联系镇交通站测算造价"], ["agenda-0-actions-0-owner", two[1]["name"]],
+            ["agenda-0-actions-0-due", (day + timedelta(days=10)).isoformat()]]
+    branch = roster["党支部委员会"]
+    proposal = minutes("党支部委员会", 25, [["agenda-0-title", "提议三组村道硬化"],
+                                          ["agenda-0-decision", "支部提议实施三组村道硬化，提交两委会商议。"]], branch)
+    proposal, _ = meetings.confirm(db, proposal, ACTOR)
+    deliberation, _ = meetings.confirm(db, minutes('村"两委"会', 20, road, two), ACTOR)
+    thrift = roster["红白理事会"]
+    old = minutes("红白理事会", 80, [["agenda-0-title", "修订红白事操办标准"],
+                                    ["agenda-0-discussion", "婚事宴席不超过 15 桌，丧事从简，礼金不超过 200 元。"],
+                                    ["agenda-0-decision", "提交村民代表会议表决后写入村规民约。"],
+                                    ["agenda-0-votes_for", str(len(thrift) - 1)], ["agenda-0-votes_against", "1"],
+                                    ["agenda-0-votes_abstain", "0"]], thrift)  # the member who left later was there
+    meetings.confirm(db, old, ACTOR)
+    review = roster["道德评议会"]
+    minutes("道德评议会", 2, [["agenda-0-title", "下半年道德评议"], ["agenda-0-discussion", "各组推荐孝老爱亲、邻里和睦典型。"],
+                             ["absentees-0-name", review[-1]["name"]], ["absentees-0-reason", "外出务工"]], review[:-1])
+    if model:
+        trail, _ = trails.create_trail(db, village, "三组村道硬化", "三组村道 1.2 公里硬化，预计投资 40 万元。", ACTOR)
+        for step, meeting, council, note in ((1, proposal, "党支部委员会", "支部提议"),
+                                             (2, deliberation, '村"两委"会', "两委会一致同意")):
+            problem = trails.record_meeting_step(db, trail, step, meeting, council, note, ACTOR)
+            if problem:
+                raise ValueError(problem)

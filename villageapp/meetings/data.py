@@ -1,0 +1,241 @@
+"""Meeting data functions: reading minutes for the pages, the defaults of a new record, confirming (locks it)
+and amending (a new edition with a reason; every confirmed edition is kept whole in meeting_editions),
+photos sent with the page, and the town's lists. Saving a draft goes through sync.apply_edit, not here."""
+import hashlib
+import json
+from datetime import date, timedelta
+
+from .. import attachments, records
+from ..clock import now, now_iso, parse_date, today
+from ..councils import data as councils
+from . import rules
+
+STATES = {"draft": "草稿", "confirmed": "已确认", "amended": "已更正"}
+SNAPSHOT_SKIP = {"conflict"}
+
+
+def meeting(db, village_code, uuid):
+    return next(db["meetings"].rows_where("uuid = ? and village_code = ?", [uuid, village_code]), None)
+
+
+def view(row, council_name):
+    """A stored meeting (or a snapshot of one) decoded for the pages: lists, the quorum line, vote results."""
+    m = dict(row)
+    for key in ("attendees", "others", "absentees", "agenda", "photos"):
+        m[key] = json.loads(row.get(key) or "[]")
+    m["council_name"] = council_name
+    m["quorum"] = rules.quorum(council_name, m["eligible_basis"], m["eligible"], m["present"])
+    m["basis_label"] = rules.BASES.get(m["eligible_basis"] or "members", "")
+    for item in m["agenda"]:
+        item["voted"] = rules.voted(item)
+        item["passed"] = rules.passes(item["votes_for"], m["present"]) if item["voted"] else None
+    m["state_label"] = STATES[m["state"]]
+    return m
+
+
+def missing_for_confirm(row):
+    """What a meeting record lacks before it may be confirmed (a draft may be incomplete, minutes may not)."""
+    problems = []
+    if not row["host"]:
+        problems.append("主持人")
+    if not row["recorder"]:
+        problems.append("记录人")
+    if not row["place"]:
+        problems.append("地点")
+    if not json.loads(row["agenda"] or "[]"):
+        problems.append("至少一个议题")
+    if not row["present"]:
+        problems.append("到会人员")
+    return problems
+
+
+def confirm(db, row, actor):
+    """Lock a draft as 第 1 版. Returns (row, message): message is the Chinese reason when it cannot be confirmed."""
+    if row["state"] != "draft":
+        return row, "这份会议记录已经确认过了"
+    if row["conflict"]:
+        return row, "这份记录有一份别人同时修改的版本还没处理，请先处理再确认"
+    missing = missing_for_confirm(row)
+    if missing:
+        return row, "还缺：" + "、".join(missing) + "。请先点“修改”补上"
+    if row["starts_at"][:10] > today().isoformat():
+        return row, "会还没开，开完会才能确认"
+    with db.atomic():
+        row = records.update(db, "meetings", row["uuid"], {"state": "confirmed", "edition": 1, "confirmed_at": now_iso(),
+                                                            "confirmed_by": actor}, actor, action="confirm",
+                             summary="确认会议记录（第 1 版）")
+        _snapshot(db, row, None)
+    return row, None
+
+
+def amend(db, row, columns, reason, actor):
+    """A correction of confirmed minutes: the content changes, the edition goes up, the earlier edition stays readable."""
+    if row["state"] == "draft":
+        return row, "草稿还没确认，直接修改就可以"
+    if all(row.get(k) == v for k, v in columns.items()):
+        return row, "内容没有改动，不用更正"
+    edition = (row["edition"] or 1) + 1
+    with db.atomic():
+        row = records.update(db, "meetings", row["uuid"], {**columns, "state": "amended", "edition": edition,
+                                                            "amend_reason": reason, "confirmed_at": now_iso(),
+                                                            "confirmed_by": actor},
+                             actor, action="amend", summary=f"更正会议记录（第 {edition} 版）：{reason}")
+        _snapshot(db, row, reason)
+    return row, None
+
+
+def _snapshot(db, row, reason):
+    council = db["councils"].get(row["council_uuid"])
+    snapshot = {k: v for k, v in row.items() if k not in SNAPSHOT_SKIP}
+    snapshot["council_name"] = council["name"]
+    db["meeting_editions"].insert({"meeting_uuid": row["uuid"], "edition": row["edition"],
+                                   "snapshot": json.dumps(snapshot, ensure_ascii=False), "reason": reason,
+                                   "confirmed_at": row["confirmed_at"], "confirmed_by": row["confirmed_by"]})
+
+
+def editions(db, uuid):
+    return list(db["meeting_editions"].rows_where("meeting_uuid = ?", [uuid], order_by="edition",
+                                                  select="edition, reason, confirmed_at, confirmed_by"))
+
+
+def edition(db, uuid, number):
+    row = next(db["meeting_editions"].rows_where("meeting_uuid = ? and edition = ?", [uuid, number]), None)
+    if row is None:
+        return None
+    snapshot = json.loads(row["snapshot"])
+    return view(snapshot, snapshot.pop("council_name"))
+
+
+# ---- a new record's defaults ------------------------------------------------------------
+
+def default_eligible(db, village_code, council, basis, day=None):
+    """The 应到 number the registry and rosters suggest; the cadre may change it."""
+    if basis == "adults":
+        return councils.adults(db, village_code, day)
+    if basis == "households":
+        return councils.households(db, village_code)
+    if basis == "representatives":
+        body = councils.council_by_name(db, village_code, "村民代表会议")
+        return len(councils.members(db, body["uuid"], day, current_only=True)) if body else None
+    return len(councils.members(db, council["uuid"], day, current_only=True)) or None
+
+
+def last_place(db, village_code):
+    row = db.execute("select place from meetings where village_code = ? and coalesce(place, '') != '' "
+                     "order by created_at desc limit 1", [village_code]).fetchone()
+    return row[0] if row else ""
+
+
+def new_payload(db, village_code, council):
+    """What a new minutes page starts with: today, now, the place of the last meeting, the suggested 应到."""
+    moment = now()
+    basis = rules.bases_for(council["name"])[0]
+    return [["council", council["uuid"]], ["date", moment.date().isoformat()], ["time", moment.strftime("%H:%M")],
+            ["place", last_place(db, village_code)], ["eligible_basis", basis],
+            ["eligible", str(default_eligible(db, village_code, council, basis) or "")]]
+
+
+# ---- photos sent with the page (no JS); a phone sends them through the sync API -------------
+
+def store_photo(db, village_code, filename, data, actor):
+    """Check and shrink one photo (as notices do) and keep it in `files` under its SHA-256. Returns the hash."""
+    _name, kind, data = attachments.prepare(filename, data)
+    if not kind.startswith("image/"):
+        raise attachments.AttachmentError(f"“{filename}”不是照片，会议记录只收照片")
+    digest = hashlib.sha256(data).hexdigest()
+    db["files"].insert({"sha256": digest, "village_code": village_code, "content_type": kind, "size": len(data),
+                        "data": data, "created_at": now_iso(), "created_by": actor}, ignore=True)
+    return digest
+
+
+def village_file(db, village_code, sha256):
+    """A file the village may show: sent for this village, or listed by one of its meetings."""
+    row = next(db["files"].rows_where("sha256 = ?", [sha256]), None)
+    if row is None:
+        return None
+    if row["village_code"] == village_code or db.execute(
+            "select 1 from meetings where village_code = ? and photos like ?", [village_code, f'%"{sha256}"%']).fetchone():
+        return row
+    return None
+
+
+def arrived(db, hashes):
+    """Which of these photos have reached the server (a phone sends each file on its own)."""
+    if not hashes:
+        return set()
+    marks = ",".join("?" * len(hashes))
+    return {r[0] for r in db.execute(f"select sha256 from files where sha256 in ({marks})", list(hashes))}
+
+
+# ---- lists -------------------------------------------------------------------------
+
+LIST_SQL = """select m.uuid, m.village_code, m.starts_at, m.state, m.conflict, m.edition, m.place, m.present,
+    m.agenda, c.name as council_name, v.name as village_name
+    from meetings m join councils c on c.uuid = m.council_uuid join villages v on v.code = m.village_code"""
+
+
+def listing(db, village_code=None, council_name=None, start=None, end=None, state=None, limit=500):
+    """Meetings newest first, filtered; each with its first agenda titles for the list."""
+    where, params = [], []
+    for clause, value in (("m.village_code = ?", village_code), ("c.name = ?", council_name),
+                          ("m.starts_at >= ?", start.isoformat() if start else None),
+                          ("m.starts_at < ?", (end + timedelta(days=1)).isoformat() if end else None),
+                          ("m.state = ?", state)):
+        if value:
+            where.append(clause)
+            params.append(value)
+    sql = LIST_SQL + (" where " + " and ".join(where) if where else "") + " order by m.starts_at desc limit ?"
+    rows = []
+    for r in db.query(sql, params + [limit]):
+        r["titles"] = [item["title"] for item in json.loads(r.pop("agenda") or "[]")]
+        r["state_label"] = STATES[r["state"]]
+        rows.append(r)
+    return rows
+
+
+def to_do(db, village_code):
+    """What waits for the village's cadres: drafts to confirm, records with a conflict or proposed correction."""
+    return [r for r in listing(db, village_code, limit=200) if r["state"] == "draft" or r["conflict"]]
+
+
+def quarter_of(value=None):
+    """(first day, last day, label, key) of a quarter given by its key "2026-4", or of today's quarter."""
+    try:
+        year, q = (int(x) for x in value.split("-")) if value else (None, None)
+        if not 1 <= q <= 4 or not 2000 <= year <= 2100:
+            raise ValueError
+    except (ValueError, AttributeError, TypeError):
+        day = today()
+        year, q = day.year, (day.month - 1) // 3 + 1
+    start = date(year, 3 * q - 2, 1)
+    end = (date(year + (q == 4), 1 if q == 4 else 3 * q + 1, 1)) - timedelta(days=1)
+    return start, end, f"{year}年第{'一二三四'[q - 1]}季度", f"{year}-{q}"
+
+
+def shift_quarter(key, by):
+    year, q = (int(x) for x in key.split("-"))
+    n = year * 4 + q - 1 + by
+    return f"{n // 4}-{n % 4 + 1}"
+
+
+def quarter_table(db, start, end):
+    """Per village and council name: confirmed meetings and drafts held in the quarter."""
+    counts = {}
+    for r in db.query("""select m.village_code, c.name, sum(m.state != 'draft') as held, sum(m.state = 'draft') as drafts
+            from meetings m join councils c on c.uuid = m.council_uuid
+            where m.starts_at >= ? and m.starts_at < ? group by m.village_code, c.name""",
+                      [start.isoformat(), (end + timedelta(days=1)).isoformat()]):
+        counts[r["village_code"], r["name"]] = r
+    rows = []
+    for v in db["villages"].rows_where(order_by="code"):
+        cells = [counts.get((v["code"], name), {"held": 0, "drafts": 0}) for name in councils.COUNCIL_NAMES]
+        unmet = [name for name, cell in zip(councils.COUNCIL_NAMES, cells) if not cell["held"]]
+        rows.append({"code": v["code"], "name": v["name"], "cells": cells, "unmet": unmet})
+    return rows
+
+
+def parse_day(value):
+    try:
+        return parse_date(value) if value else None
+    except ValueError:
+        return None
