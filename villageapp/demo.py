@@ -140,7 +140,8 @@ ROSTERS = {  # council: positions in order (the first residents picked take the 
 def _councils(db, village, model):
     """Councils with rosters, three meetings (two confirmed, one draft) and, in a 示范村, a 四议两公开 trail begun."""
     from .councils import data as councils
-    from .meetings import data as meetings, trails
+    from .meetings import data as meetings
+    from .meetings import trails
 
     rnd = random.Random(village)  # its own stream: the households of later villages stay as they were
     day = today()
@@ -151,7 +152,7 @@ def _councils(db, village, model):
     for name, positions in ROSTERS.items():
         picked = rnd.sample(adults, min(len(positions), len(adults)))
         roster[name] = [councils.add_member(db, rows[name], ACTOR, None, position, resident_uuid=r["uuid"], since=since)[0]
-                        for r, position in zip(picked, positions)]
+                        for r, position in zip(picked, positions, strict=False)]  # a tiny village fills fewer seats
     councils.add_member(db, rows["村民议事会"], ACTOR, "王守仁", "成员", since=since, note="乡贤，退休教师")
     councils.end_member(db, roster["红白理事会"][-1], day - timedelta(days=40), ACTOR, "外出务工")
     two = roster['村"两委"会']

@@ -1,5 +1,6 @@
-"""Council and roster data functions. A roster row is one term of office: ending it sets `until`, so the history
-stays and a member who left is still named in the minutes of the meetings they attended."""
+"""Council and roster data functions. A roster row is one term of office: ending it sets `until` (the day the member
+left: from then on not a member), so the history stays and a member who left is still named in the minutes of the
+meetings they attended."""
 import sqlite3
 
 from .. import records
@@ -55,9 +56,10 @@ def council_by_name(db, village_code, name):
 
 
 def serves_on(member, day):
-    """Was this member on the council that day? An empty `since` means "from before records were kept"."""
+    """Was this member on the council that day? An empty `since` means "from before records were kept";
+    `until` is the day they left, so a term ended today no longer counts today."""
     day = parse_date(day).isoformat()
-    return (not member["since"] or member["since"] <= day) and (not member["until"] or member["until"] >= day)
+    return (not member["since"] or member["since"] <= day) and (not member["until"] or member["until"] > day)
 
 
 def members(db, council_uuid, day=None, current_only=False):
@@ -94,7 +96,7 @@ def is_current_member(db, council_uuid, resident_uuid, day=None):
 
 
 def end_member(db, member, until, actor, note=None):
-    """End a term of office on `until` (the last day served). The row stays: history is never deleted."""
+    """End a term of office: `until` is the day the member left. The row stays: history is never deleted."""
     changes = {"until": until.isoformat()}
     if note:
         changes["note"] = "；".join(filter(None, [member["note"], note]))

@@ -27,7 +27,7 @@ def index(village):
         "select council_uuid, count(*) as n, max(starts_at) as last from meetings where village_code = ? "
         "group by council_uuid", [village])}
     members = {r["council_uuid"]: r["n"] for r in g.db.query(
-        "select council_uuid, count(*) as n from council_members where village_code = ? and (until is null or until >= ?) "
+        "select council_uuid, count(*) as n from council_members where village_code = ? and (until is null or until > ?) "
         "and (since is null or since <= ?) group by council_uuid", [village, today().isoformat(), today().isoformat()])}
     return render_template("councils/index.html", councils=rows, counts=counts, members=members)
 

@@ -229,7 +229,7 @@ def quarter_table(db, start, end):
     rows = []
     for v in db["villages"].rows_where(order_by="code"):
         cells = [counts.get((v["code"], name), {"held": 0, "drafts": 0}) for name in councils.COUNCIL_NAMES]
-        unmet = [name for name, cell in zip(councils.COUNCIL_NAMES, cells) if not cell["held"]]
+        unmet = [name for name, cell in zip(councils.COUNCIL_NAMES, cells, strict=True) if not cell["held"]]
         rows.append({"code": v["code"], "name": v["name"], "cells": cells, "unmet": unmet})
     return rows
 

@@ -68,9 +68,13 @@ def trail_step(village, uuid, step):
     form.meeting.choices = choices([("", "请选择")] + [(m["uuid"], f"{m['starts_at'][:16].replace('T', ' ')} {m['council_name']}")
                                                      for m in meetings])
     if form.validate_on_submit():
-        meeting = next(m for m in meetings if m["uuid"] == form.meeting.data)
-        problem = trails.record_meeting_step(g.db, row, step, meeting, meeting["council_name"],
-                                             (form.note.data or "").strip(), current_user.username)
+        meeting = next((m for m in meetings if m["uuid"] == form.meeting.data), None)
+        if meeting is None:
+            problem = (f"这次会不能作为这一步的依据：要用已确认的{'或'.join(trails.BODIES[step])}会议记录，"
+                       "而且不能早于上一步")
+        else:
+            problem = trails.record_meeting_step(g.db, row, step, meeting, meeting["council_name"],
+                                                 (form.note.data or "").strip(), current_user.username)
         if problem is None:
             flash(f"已记下：{trails.LABELS[step]}")
             return redirect(url_for("meetings.trail", village=village, uuid=uuid))

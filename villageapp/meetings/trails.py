@@ -33,7 +33,8 @@ class TrailForm(Form):
 
 
 class MeetingStepForm(Form):
-    meeting = SelectField("在哪次会上", choices=[], validators=[DataRequired("请选择是哪次会")])
+    meeting = SelectField("在哪次会上", choices=[], validators=[DataRequired("请选择是哪次会")],
+                          validate_choice=False)  # the view says why a meeting does not fit
     note = TextAreaField("说明（可不填，如：提议内容、表决结果）", validators=[Optional(), Length(max=1000, message="不超过 1000 个字")])
 
 
@@ -139,7 +140,8 @@ def notice_defaults(db, trail_row, step, done):
             for item in json.loads(meeting["agenda"] or "[]"):
                 line = f"{item['title']}：{item['decision'] or '（见会议记录）'}"
                 if rules.voted(item):
-                    line += f"（到会 {meeting['present']} 人，同意 {item['votes_for'] or 0}，反对 {item['votes_against'] or 0}，弃权 {item['votes_abstain'] or 0}）"
+                    line += (f"（到会 {meeting['present']} 人，同意 {item['votes_for'] or 0}，"
+                             f"反对 {item['votes_against'] or 0}，弃权 {item['votes_abstain'] or 0}）")
                 decisions.append(line)
             head = f"{meeting['starts_at'][:10]} 召开的{council['name']}对“{trail_row['title']}”作出决议：\n"
         else:

@@ -92,10 +92,11 @@ def edit(village, uuid):
     return _page(form, row)
 
 
-def _page(form, record, edit_id="", notice=None, status=200):
+def _page(form, record, edit_id="", uuid="", notice=None, status=200):
     """The minutes form. uuid and edit_id stay empty on a page the service worker may keep (the phone fills them);
     a page answering a POST carries the ones the server used, so sending it again is the same record."""
     return render_template("meetings/form.html", form=form, record=record, edit_id=edit_id, notice=notice,
+                           uuid=record["uuid"] if record else uuid,
                            base_version=record["version"] if record else "",
                            council_name=form.council_row["name"] if form.council_row else ""), status
 
@@ -105,7 +106,7 @@ def _save(village, record):
     form = make_meeting_form(g.db, village, request.form, record=record)
     if more:  # "再加一行" without JS: the same page with one more empty row, nothing saved yet
         _add_row(form, more)
-        return _page(form, record, edit_id=request.form.get("edit_id", ""))
+        return _page(form, record, edit_id=request.form.get("edit_id", ""), uuid=request.form.get("uuid", ""))
     uuid = record["uuid"] if record else (request.form.get("uuid") or records.new_uuid())
     if record is None and request.form.get("uuid") and not records.valid_uuid(request.form["uuid"]):
         abort(400)
@@ -116,7 +117,7 @@ def _save(village, record):
         form = make_meeting_form(g.db, village, formdata(payload), record=record)
         form.validate()
         form.photo_files.errors = list(form.photo_files.errors) + problems
-        return _page(form, record, edit_id=request.form.get("edit_id") or records.new_uuid())
+        return _page(form, record, edit_id=request.form.get("edit_id") or records.new_uuid(), uuid=uuid)
     existing = record or records.by_uuid(g.db, "meetings", uuid)
     base = request.form.get("base_version", "")
     edit = {"edit_id": request.form.get("edit_id") or records.new_uuid(), "uuid": uuid, "type": "meeting",
@@ -129,7 +130,7 @@ def _save(village, record):
     if status == "invalid" and result.get("errors"):
         form = make_meeting_form(g.db, village, formdata(payload), record=record)
         form.validate()
-        return _page(form, record, edit_id=records.new_uuid())
+        return _page(form, record, edit_id=records.new_uuid(), uuid=uuid)
     if status not in ("accepted", "conflict", "needs_review"):
         abort(400)
     flash({"accepted": f"已保存（回执 {result['receipt']}）。核对无误后请点“确认无误”。",
@@ -227,7 +228,7 @@ def amend(village, uuid):
             flash(f"已更正，现在是第 {new_row['edition']} 版。第 {row['edition']} 版仍可查看。")
             return redirect(url_for("meetings.show", village=village, uuid=uuid))
         form.reason.errors = list(form.reason.errors) + [problem]
-    return render_template("meetings/form.html", form=form, record=row, edit_id="", notice=None, amend=True,
+    return render_template("meetings/form.html", form=form, record=row, edit_id="", uuid=uuid, notice=None, amend=True,
                            base_version=row["version"], council_name=form.council_row["name"] if form.council_row else "")
 
 
