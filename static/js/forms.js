@@ -33,14 +33,17 @@
       if (!m) return false;
       var from = prefix + "-" + m[1] + "-", to = prefix + "-" + (Number(m[1]) + 1) + "-";
       var copy = last.cloneNode(true);
-      $$("[name],[id],[for],[data-entry]", copy).forEach(function (n) {
-        ["name", "id", "for", "data-entry"].forEach(function (a) {
+      [copy].concat($$("[name],[id],[for],[data-entry],[data-add-entry]", copy)).forEach(function (n) {
+        ["name", "id", "for", "data-entry", "data-add-entry", "value"].forEach(function (a) {
+          if (a === "value" && n.tagName !== "BUTTON") return;
           var v = n.getAttribute(a); if (v && v.indexOf(from) !== -1) n.setAttribute(a, v.split(from).join(to));
         });
-        if (n.name !== undefined && n.type !== "checkbox" && n.type !== "radio" && n.tagName !== "SELECT") n.value = "";
+        if (/^(INPUT|TEXTAREA)$/.test(n.tagName) && n.type !== "checkbox" && n.type !== "radio") n.value = "";
         if (n.type === "checkbox" || n.type === "radio") n.checked = false;
       });
       $$(".error", copy).forEach(function (e) { e.remove(); });
+      var legend = copy.querySelector("legend");
+      if (legend) legend.textContent = legend.textContent.replace(/\d+/, String(Number(m[1]) + 2));
       last.parentNode.insertBefore(copy, last.nextSibling);
     }
     return true;
@@ -174,6 +177,16 @@
     });
     form.addEventListener("submit", function (e) {
       e.preventDefault();
+      var adder = e.submitter && e.submitter.getAttribute("data-add-entry");
+      if (adder) {  // "＋ 再加一个…": without JS the server adds the row; here the phone does, offline too
+        var entries = $$('[data-entry="' + adder + '"]', form);
+        ensureEntry(form, adder, entries.length);
+        var added = $$('[data-entry="' + adder + '"]', form).pop();
+        var first = added && added.querySelector("input, textarea, select");
+        if (first) first.focus();
+        save();
+        return;
+      }
       clearTimeout(timerId);
       var draft = draftFromForm("queued");
       (draft.edit_id ? OB.requeue(draft) : OB.queue(draft)).then(function () {
@@ -295,13 +308,18 @@
           e.preventDefault(); return;
         }
         if (window.caches) caches.delete("forms-v1");
+        localStorage.removeItem("villageapp-warmed");
       });
     });
     OB.onChange(refresh);
     refresh();
     OB.flush().then(refresh);
     var warm = document.querySelector('meta[name="offline-pages"]');
-    if (warm && navigator.serviceWorker && navigator.serviceWorker.ready) {
+    // keep the form pages on the phone: once per list of pages and at most every 6 hours (3G costs money)
+    var stamp = warm && JSON.parse(localStorage.getItem("villageapp-warmed") || "{}");
+    if (warm && (stamp.list !== warm.content || Date.now() - (stamp.at || 0) > 6 * 3600 * 1000) &&
+        navigator.serviceWorker && navigator.serviceWorker.ready) {
+      localStorage.setItem("villageapp-warmed", JSON.stringify({ list: warm.content, at: Date.now() }));
       navigator.serviceWorker.ready.then(function (reg) {
         if (reg.active) reg.active.postMessage({ warm: warm.content.split(/\s+/).filter(Boolean) });
       });
