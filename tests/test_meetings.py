@@ -274,6 +274,37 @@ def test_confirmed_minutes_are_locked_and_can_only_be_amended(app, client, auth)
     assert "已经确认过了" in confirm(client, auth, uid).text
 
 
+def test_a_change_sent_after_the_lock_can_become_the_next_edition(app, client, auth):
+    auth.login(MINGXING)
+    _response, uid = new_minutes(app, client, auth)
+    confirm(client, auth, uid)
+    council_row = council(app, "红白理事会")
+    fields = minutes_form(council_row, members(app, council_row), place="村文化广场")
+    payload = [[k, v] for k, vs in fields.items() for v in (vs if isinstance(vs, list) else [vs])
+               if k not in ("uuid", "edit_id", "base_version")]
+    with app.test_request_context():
+        result = sync.apply_edit(town(app), cadre(app), MINGXING_VILLAGE, {
+            "edit_id": str(uuidlib.uuid4()), "uuid": uid, "type": "meeting", "base_version": 1, "payload": payload})
+    assert result["status"] == "needs_review" and meeting(app, uid)["conflict"] == 1
+    with app.app_context():
+        revision = next(town(app)["revisions"].rows_where("uuid = ? and status = 'needs_review'", [uid]))
+    page = client.get(f"{V}/meetings/{uid}")
+    assert "按它更正" in page.text
+    assert client.get(f"/v/{MINGXING_VILLAGE}/conflicts/{revision['id']}").status_code == 200  # the lead's view reads it
+    form = client.get(f"{V}/meetings/{uid}/amend", query_string={"revision": revision["id"]})
+    assert 'value="村文化广场"' in form.text and revision["receipt"] in form.text
+    row = meeting(app, uid)
+    done = amend(client, auth, uid, {**fields, "uuid": uid, "base_version": str(row["version"]), "revision": str(revision["id"]),
+                                     "reason": "地点记错了，手机上改过"})
+    assert "现在是第 2 版" in done.text
+    row = meeting(app, uid)
+    assert row["place"] == "村文化广场" and row["conflict"] == 0 and row["edition"] == 2
+    with app.app_context():
+        assert town(app)["revisions"].get(revision["id"])["resolution"] == "amended"
+    again = client.get(f"{V}/meetings/{uid}/amend", query_string={"revision": revision["id"]}, follow_redirects=True)
+    assert "已经处理过了" in again.text
+
+
 def test_an_incomplete_draft_cannot_be_confirmed(app, client, auth):
     auth.login(MINGXING)
     _response, uid = new_minutes(app, client, auth, host="", recorder="")

@@ -5,7 +5,7 @@ import hashlib
 import json
 from datetime import date, timedelta
 
-from .. import attachments, records
+from .. import attachments, audit, records
 from ..clock import now, now_iso, parse_date, today
 from ..councils import data as councils
 from . import rules
@@ -104,6 +104,26 @@ def edition(db, uuid, number):
         return None
     snapshot = json.loads(row["snapshot"])
     return view(snapshot, snapshot.pop("council_name"))
+
+
+def proposals(db, uuid):
+    """Edits a phone sent after the minutes were locked (or on an old version), not yet decided by a person."""
+    return list(db["revisions"].rows_where(
+        "uuid = ? and status in ('conflict', 'needs_review') and resolved_at is null", [uuid], order_by="id"))
+
+
+def proposal(db, uuid, revision_id):
+    return next((r for r in proposals(db, uuid) if str(r["id"]) == str(revision_id)), None)
+
+
+def adopt_proposal(db, row, revision, actor):
+    """After an amendment made from a phone's proposal: the proposal is decided, the flag goes when none is left."""
+    with db.atomic():
+        db["revisions"].update(revision["id"], {"resolved_at": now_iso(), "resolved_by": actor, "resolution": "amended"})
+        if not proposals(db, row["uuid"]):
+            db["meetings"].update(row["uuid"], {"conflict": 0})
+        audit.record(db, actor, "resolve", "meetings", row["uuid"], row["village_code"],
+                     summary=f"按手机发来的修改更正（回执 {revision['receipt']}）")
 
 
 # ---- a new record's defaults ------------------------------------------------------------

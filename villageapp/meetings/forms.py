@@ -147,7 +147,10 @@ class AmendForm(MeetingForm):
 
 def make_meeting_form(db, village_code, formdata, record=None, csrf=False, form_class=MeetingForm):
     """The meeting form on `formdata` (a MultiDict: request.form, or a phone's pairs), with the village's councils
-    and the chosen council's roster as choices. CSRF is checked by the app (HTML) or the JSON API, not here."""
+    and the chosen council's roster as choices. CSRF is checked by the app (HTML) or the JSON API, not here.
+    formdata None means "as stored": the record's own pairs (the conflict view compares it so)."""
+    if formdata is None:
+        formdata = MultiDict([tuple(p) for p in meeting_payload(record)]) if record else MultiDict()
     form = form_class(formdata=formdata, meta={"csrf": csrf})
     rows = councils.councils(db, village_code)
     form.council.choices = choices([("", "请选择")] + [(c["uuid"], c["name"]) for c in rows])

@@ -2,6 +2,7 @@
 plain POST and a phone's offline edit follow the same rules), showing, confirming, amending, the A4 print view,
 earlier editions, and the village's photos. Cadres of the village write; the adviser, town and county read."""
 import io
+import json
 
 from flask import abort, flash, g, make_response, redirect, render_template, request, send_file, url_for
 from flask_login import current_user
@@ -177,7 +178,8 @@ def show(village, uuid):
     m = data.view(row, _council_name(row))
     editions = data.editions(g.db, uuid)
     return render_template("meetings/show.html", m=m, editions=editions, arrived=data.arrived(g.db, m["photos"]),
-                           earlier=None, names=_names(row["confirmed_by"], *(e["confirmed_by"] for e in editions)))
+                           earlier=None, names=_names(row["confirmed_by"], *(e["confirmed_by"] for e in editions)),
+                           proposals=data.proposals(g.db, uuid))
 
 
 @bp.route("/v/<village>/meetings/<uuid>/editions/<int:number>")
@@ -189,7 +191,7 @@ def edition(village, uuid, number):
         abort(404)
     editions = data.editions(g.db, uuid)
     return render_template("meetings/show.html", m=m, editions=editions, arrived=data.arrived(g.db, m["photos"]),
-                           earlier=row, names=_names(*(e["confirmed_by"] for e in editions)))
+                           earlier=row, names=_names(*(e["confirmed_by"] for e in editions)), proposals=[])
 
 
 @bp.route("/v/<village>/meetings/<uuid>/print")
@@ -215,7 +217,16 @@ def amend(village, uuid):
     if row["state"] == "draft":
         flash("这份记录还是草稿，直接修改就可以")
         return redirect(url_for("meetings.edit", village=village, uuid=uuid))
-    source = request.form if request.method == "POST" else formdata(meeting_payload(row))
+    # ?revision=<id>: start from what a phone sent after the lock (a proposed correction kept by the sync engine)
+    wanted = request.values.get("revision", "")
+    revision = data.proposal(g.db, uuid, wanted) if wanted else None
+    if wanted and revision is None:
+        flash("这份修改建议已经处理过了")
+        return redirect(url_for("meetings.show", village=village, uuid=uuid))
+    if request.method == "POST":
+        source = request.form
+    else:
+        source = formdata(json.loads(revision["payload"]) if revision else meeting_payload(row))
     form = make_meeting_form(g.db, village, source, record=row, form_class=AmendForm)
     if request.method == "POST" and request.form.get("more"):
         _add_row(form, request.form["more"])
@@ -225,10 +236,13 @@ def amend(village, uuid):
             return redirect(url_for("meetings.show", village=village, uuid=uuid))
         new_row, problem = data.amend(g.db, row, meeting_columns(form), form.reason.data.strip(), current_user.username)
         if problem is None:
+            if revision:
+                data.adopt_proposal(g.db, new_row, revision, current_user.username)
             flash(f"已更正，现在是第 {new_row['edition']} 版。第 {row['edition']} 版仍可查看。")
             return redirect(url_for("meetings.show", village=village, uuid=uuid))
         form.reason.errors = list(form.reason.errors) + [problem]
     return render_template("meetings/form.html", form=form, record=row, edit_id="", uuid=uuid, notice=None, amend=True,
+                           revision=revision,
                            base_version=row["version"], council_name=form.council_row["name"] if form.council_row else "")
 
 
