@@ -146,7 +146,13 @@
     if (!idInput.value) idInput.value = OB.uuid4();
     if (editInput && !editInput.value) editInput.value = OB.uuid4();
     var isNew = !baseInput || !baseInput.value;
-    var stateBox = $("[data-sync-state]", form) || form.appendChild(el("p", "meta"));
+    var stateBox = $("[data-sync-state]", form);
+    if (!stateBox) {  // the saved-on-the-phone line sits just above the main button
+      stateBox = el("p", "meta"); stateBox.setAttribute("data-sync-state", ""); stateBox.setAttribute("role", "status");
+      var buttons = $$("button[type=submit]:not([data-add-entry]), button:not([type]):not([data-add-entry])", form);
+      var main = buttons[buttons.length - 1];
+      if (main) main.parentNode.insertBefore(stateBox, main); else form.appendChild(stateBox);
+    }
     var wanted = new URLSearchParams(location.search).get("draft");
     var timerId = null, current = null;
 
@@ -195,12 +201,12 @@
     });
   }
 
+  // what the record is called in the 待发送 list: the form's own words (data-title), then the fields marked data-title-source
   function titleOf(form) {
-    var src = $("[data-title-source]", form);
     var parts = $$("[data-title-source]", form).map(function (i) {
       return i.tagName === "SELECT" ? (i.options[i.selectedIndex] || {}).text || "" : i.value;
     }).filter(Boolean);
-    return parts.join(" ") || (src ? "" : document.title);
+    return [form.getAttribute("data-title") || document.title.split(" · ")[0]].concat(parts).join(" ");
   }
 
   // ---- the sync bar, the 待发送 page ---------------------------------------------------------------
@@ -211,7 +217,7 @@
       lastStatus = s;
       if (!bar) return;
       bar.hidden = false;
-      var contact = s.lastContact ? "上次联网 " + hhmm(s.lastContact) : "还没有联网发送过";
+      var contact = s.lastContact ? " · 上次联网 " + hhmm(s.lastContact) : "";
       var text, cls = "sync-bar";
       if (s.auth === "needed" && s.unsent) {
         bar.innerHTML = ""; bar.className = "sync-bar warn";
@@ -226,7 +232,7 @@
       else text = "全部已发送 ✓";
       bar.className = cls;
       bar.innerHTML = "";
-      var link = el("a", "", text + " · " + contact); link.href = "/outbox"; bar.appendChild(link);
+      var link = el("a", "", text + contact); link.href = "/outbox"; bar.appendChild(link);
       $$("[data-unsent-count]").forEach(function (n) { n.textContent = s.unsent ? s.unsent + " 条待发送" : "全部已发送"; });
     });
   }
