@@ -70,6 +70,7 @@ ROUTES = {
     "meetings.edit": ("GET", V + "/meetings/{draft}/edit", "cadre", 200),
     "meetings.confirm": ("POST", V + "/meetings/{draft}/confirm", "cadre", 302),
     "meetings.amend": ("GET", V + "/meetings/{confirmed}/amend", "cadre", 200),
+    "meetings.action_done": ("POST", V + "/meetings/{confirmed}/actions/0/0/done", "cadre", 302),
     "meetings.print_view": ("GET", V + "/meetings/{confirmed}/print", "cadre adviser town county", 200),
     "meetings.edition": ("GET", V + "/meetings/{confirmed}/editions/1", "cadre adviser town county", 200),
     "meetings.file": ("GET", V + "/files/{photo}", "cadre adviser town county", 200),
@@ -139,7 +140,8 @@ def _meeting_ids(db):
     council = next(db["councils"].rows_where("village_code = ? and name = '红白理事会'", [v]))
     member = next(db["council_members"].rows_where("council_uuid = ? and until is null", [council["uuid"]]))
     draft = next(db["meetings"].rows_where("village_code = ? and state = 'draft'", [v]))
-    confirmed = next(db["meetings"].rows_where("village_code = ? and state = 'confirmed'", [v]))
+    two = next(db["councils"].rows_where("village_code = ? and name = ?", [v, '村"两委"会']))
+    confirmed = next(db["meetings"].rows_where("council_uuid = ? and state = 'confirmed'", [two["uuid"]]))  # has an action
     trail = next(db["trails"].rows_where("village_code = ?", [v]))
     out = io.BytesIO()
     Image.new("RGB", (8, 8)).save(out, "JPEG")

@@ -353,6 +353,25 @@ def test_the_print_view_is_a4_with_signature_lines(app, client, auth):
     assert "确认无误" not in page.text and "草稿（未确认）" not in page.text
 
 
+def test_follow_up_actions_are_ticked_off_without_a_new_edition(app, client, auth):
+    auth.login(MINGXING)
+    _response, uid = new_minutes(app, client, auth, **{"agenda-0-actions-0-due": "2001-01-01"})
+    draft = client.post(f"{V}/meetings/{uid}/actions/0/0/done", data={"csrf_token": auth.token()}, follow_redirects=True)
+    assert "请点“修改”" in draft.text and not json.loads(meeting(app, uid)["agenda"])[0]["actions"][0]["done"]
+    confirm(client, auth, uid)
+    listing = client.get(f"{V}/meetings/")
+    assert "联系交通站测算造价" in listing.text and "已超期" in listing.text
+    done = client.post(f"{V}/meetings/{uid}/actions/0/0/done?back=list", data={"csrf_token": auth.token()})
+    assert done.headers["Location"].endswith("/meetings/")
+    row = meeting(app, uid)
+    assert json.loads(row["agenda"])[0]["actions"][0]["done"] and row["edition"] == 1 and row["state"] == "confirmed"
+    assert "已超期" not in client.get(f"{V}/meetings/").text
+    with app.app_context():
+        first = json.loads(next(town(app)["meeting_editions"].rows_where("meeting_uuid = ? and edition = 1", [uid]))["snapshot"])
+    assert not json.loads(first["agenda"])[0]["actions"][0]["done"]  # the confirmed text is kept as it was
+    assert client.post(f"{V}/meetings/{uid}/actions/3/0/done", data={"csrf_token": auth.token()}).status_code == 404
+
+
 # ---- rosters in minutes ------------------------------------------------------------------------
 
 def test_a_member_who_left_stays_in_old_minutes_but_not_on_new_ones(app, client, auth):

@@ -106,6 +106,35 @@ def edition(db, uuid, number):
     return view(snapshot, snapshot.pop("council_name"))
 
 
+def mark_done(db, row, item, action, actor):
+    """A follow-up action is done. Its progress is not part of what was decided, so confirmed minutes take it
+    without a new edition (the edition snapshots keep the state at confirmation; the audit says who and when)."""
+    agenda = json.loads(row["agenda"] or "[]")
+    try:
+        entry = agenda[item]["actions"][action]
+    except IndexError:
+        return None
+    if entry["done"]:
+        return row
+    entry["done"] = True
+    return records.update(db, "meetings", row["uuid"], {"agenda": json.dumps(agenda, ensure_ascii=False)}, actor,
+                          summary=f"会后要办的事已办好：{entry['task']}")
+
+
+def open_actions(db, village_code):
+    """Follow-up actions of confirmed minutes not yet done, soonest due first (no due date last)."""
+    out = []
+    for r in db.query("""select m.uuid, m.starts_at, m.agenda, c.name as council_name from meetings m
+            join councils c on c.uuid = m.council_uuid where m.village_code = ? and m.state != 'draft'""", [village_code]):
+        for i, item in enumerate(json.loads(r["agenda"] or "[]")):
+            for j, a in enumerate(item["actions"]):
+                if not a["done"]:
+                    out.append({**a, "item": i, "action": j, "meeting_uuid": r["uuid"], "council_name": r["council_name"],
+                                "starts_at": r["starts_at"], "title": item["title"],
+                                "overdue": bool(a["due"] and a["due"] < today().isoformat())})
+    return sorted(out, key=lambda a: (a["due"] is None, a["due"] or "", a["starts_at"]))
+
+
 def proposals(db, uuid):
     """Edits a phone sent after the minutes were locked (or on an old version), not yet decided by a person."""
     return list(db["revisions"].rows_where(

@@ -48,7 +48,8 @@ def index(village):
     council = request.args.get("council", "")
     names = [c["name"] for c in rows]
     meetings = data.listing(g.db, village, council_name=council if council in names else None, limit=200)
-    return render_template("meetings/index.html", meetings=meetings, names=names, council=council)
+    return render_template("meetings/index.html", meetings=meetings, names=names, council=council,
+                           actions=data.open_actions(g.db, village))
 
 
 @bp.route("/v/<village>/meetings/new")
@@ -207,6 +208,21 @@ def confirm(village, uuid):
     row = _meeting(village, uuid)  # CSRFProtect has checked the token of every POST
     _row, problem = data.confirm(g.db, row, current_user.username)
     flash(problem or "已确认（第 1 版）。记录已锁定，以后如有错误只能“更正”。")
+    return redirect(url_for("meetings.show", village=village, uuid=uuid))
+
+
+@bp.route("/v/<village>/meetings/<uuid>/actions/<int:item>/<int:action>/done", methods=["POST"])
+@access("cadre", scope="village")
+def action_done(village, uuid, item, action):
+    row = _meeting(village, uuid)
+    if row["state"] == "draft":
+        flash("草稿里的办理情况，请点“修改”在表里勾“已办好”")
+    elif data.mark_done(g.db, row, item, action, current_user.username) is None:
+        abort(404)
+    else:
+        flash("已记下：办好了")
+    if request.args.get("back") == "list":  # ticked off from the list of open actions: stay on that list
+        return redirect(url_for("meetings.index", village=village))
     return redirect(url_for("meetings.show", village=village, uuid=uuid))
 
 
