@@ -81,6 +81,8 @@ ROUTES = {
     "meetings.town": ("GET", T + "/meetings/", "town county", 200),
     "meetings.town_export": ("GET", T + "/meetings/export.csv", "town county", 200),
     "meetings.town_quarter": ("GET", T + "/meetings/quarter", "town county", 200),
+    "conflicts.index": ("GET", V + "/conflicts/", "cadre town county", 200),
+    "conflicts.show": ("GET", V + "/conflicts/{revision}", "cadre town county", 200),
     "sync.outbox": ("GET", "/outbox", "cadre adviser town county", 200),
     "sync.session": ("GET", "/api/session", "cadre adviser town county", 200),
     "sync.edits": ("POST", "/api/v/" + MINGXING_VILLAGE + "/edits", "cadre", 400),
@@ -147,7 +149,24 @@ def _meeting_ids(db):
     Image.new("RGB", (8, 8)).save(out, "JPEG")
     photo = meetings.store_photo(db, v, "签到表.jpg", out.getvalue(), "test")
     return {"council": council["uuid"], "member": member["uuid"], "draft": draft["uuid"],
-            "confirmed": confirmed["uuid"], "trail": trail["uuid"], "photo": photo}
+            "confirmed": confirmed["uuid"], "trail": trail["uuid"], "photo": photo, "revision": _conflict(db, draft)}
+
+
+def _conflict(db, draft):
+    """A second cadre's offline edit of the draft, made on an older version: a conflict waiting for a person."""
+    from flask import current_app
+
+    from villageapp import auth, records, sync
+    from villageapp.meetings.forms import meeting_payload
+    directory = store.open_directory(current_app)
+    cadre = auth.load_user_row(directory, directory.execute("select id from users where username = ?", [MINGXING]).fetchone()[0])
+    payload = [[k, v if k != "place" else "另一个地点"] for k, v in meeting_payload(draft)]
+    with current_app.test_request_context():
+        answer = sync.apply_edit(db, cadre, MINGXING_VILLAGE, {"edit_id": records.new_uuid(), "uuid": draft["uuid"],
+                                                               "type": "meeting", "base_version": draft["version"] - 1,
+                                                               "payload": payload})
+    assert answer["status"] == "conflict", answer
+    return db.execute("select id from revisions where edit_id = ?", [answer["edit_id"]]).fetchone()[0]
 
 
 def test_every_route_is_in_the_matrix(app):
