@@ -12,7 +12,8 @@ bp = Blueprint("audit", __name__)
 ACTIONS = {
     "create": "新建", "update": "修改", "delete": "删除", "publish": "发布", "withdraw": "撤回",
     "answer": "答复", "import": "导入", "login": "登录", "deactivate": "停用", "activate": "启用",
-    "reset_password": "重置密码",
+    "reset_password": "重置密码", "confirm": "确认", "amend": "更正", "resolve": "处理冲突", "conflict": "同时修改",
+    "needs_review": "确认后又改",
 }
 
 

@@ -126,7 +126,8 @@ def show(village, revision_id):
             flash(f"已合并并保存为第 {answer['version']} 版，回执 {answer['receipt']}")
             return redirect(url_for("conflicts.index", village=village))
     return render_template("conflicts/show.html", revision=revision, record=row, record_type=record_type,
-                           fields=fields, locked=locked, url=record_type.url(row) if record_type.url else None)
+                           fields=fields, locked=locked, url=record_type.url(row) if record_type.url else None,
+                           review_url=record_type.review_url(row, revision) if locked and record_type.review_url else None)
 
 
 def _resolve(revision, row, record_type, resolution, summary):

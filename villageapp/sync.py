@@ -33,24 +33,30 @@ class RecordType:
     to_record: Callable       # to_record(form) -> dict of columns (not uuid/version/created_*)
     locked: Callable = lambda row: False   # a locked record takes no edits, only proposed amendments
     url: Callable = None      # url(row) -> the record's page
+    review_url: Callable = None  # review_url(row, revision) -> where a change sent to a locked record can be taken up
     writers: tuple = ("cadre",)
 
 
-OFFLINE_PAGES = ["sync.outbox"]  # endpoints a cadre's phone keeps for use with no signal (village forms add theirs)
+# what a cadre's phone keeps for use with no signal: endpoint names, or callables(village_code) -> [urls]
+# for pages a village has several of (one new-minutes form per council)
+OFFLINE_PAGES = ["sync.outbox"]
 
 
 def offline_pages():
     """Form pages the cadre's phone should keep now, while there is signal (for base.html's meta tag)."""
     from flask import url_for
     urls = []
-    for endpoint in OFFLINE_PAGES:
-        if endpoint not in current_app.view_functions:
+    for entry in OFFLINE_PAGES:
+        if callable(entry):
+            urls += [url for village in current_user.villages for url in entry(village)]
             continue
-        rule = next(current_app.url_map.iter_rules(endpoint))
+        if entry not in current_app.view_functions:
+            continue
+        rule = next(current_app.url_map.iter_rules(entry))
         if "village" in rule.arguments:
-            urls += [url_for(endpoint, village=v) for v in current_user.villages]
+            urls += [url_for(entry, village=v) for v in current_user.villages]
         else:
-            urls.append(url_for(endpoint))
+            urls.append(url_for(entry))
     return urls
 
 

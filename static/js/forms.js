@@ -166,10 +166,16 @@
     }
     function show(text) { stateBox.textContent = text; }
     function save() {
+      if (isNew && !wanted) history.replaceState(history.state, "", location.pathname + "?draft=" + idInput.value);  // a reload reopens this draft
       return OB.saveDraft(draftFromForm("draft")).then(function (d) { current = d; show("草稿 · 已存手机 " + hhmm(d.updated_at)); });
     }
 
     bindPhotos(form);
+    if (isNew && !wanted) {  // a form page kept offline was rendered days ago: "now" is now
+      var d = new Date(), pad = function (n) { return ("0" + n).slice(-2); };
+      $$('[data-now="date"]', form).forEach(function (i) { i.value = d.getFullYear() + "-" + pad(d.getMonth() + 1) + "-" + pad(d.getDate()); });
+      $$('[data-now="time"]', form).forEach(function (i) { i.value = pad(d.getHours()) + ":" + pad(d.getMinutes()); });
+    }
     var load = wanted ? OB.draft(wanted) : OB.draft(idInput.value);
     load.then(function (d) {
       if (!d || d.type !== form.getAttribute("data-sync-type")) return;

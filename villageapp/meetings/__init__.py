@@ -12,9 +12,22 @@ bp = Blueprint("meetings", __name__)
 sync.register(sync.RecordType(
     name="meeting", table="meetings", label="会议记录", form=make_meeting_form, to_record=meeting_columns,
     locked=lambda row: row["state"] != "draft",
-    url=lambda row: url_for("meetings.show", village=row["village_code"], uuid=row["uuid"])))
-if "meetings.new" not in sync.OFFLINE_PAGES:
-    sync.OFFLINE_PAGES.append("meetings.new")  # the "which council?" page; each council's form is kept once opened
+    url=lambda row: url_for("meetings.show", village=row["village_code"], uuid=row["uuid"]),
+    review_url=lambda row, revision: url_for("meetings.amend", village=row["village_code"], uuid=row["uuid"],
+                                             revision=revision["id"])))
+
+
+def _new_minutes_pages(village_code):
+    """The "which council?" page and every council's new-minutes form: a cadre can start any minutes with no signal."""
+    from .. import db as store
+    from ..councils import data as councils
+    rows = councils.councils(store.town_db(village_code[:9]), village_code)
+    return [url_for("meetings.new", village=village_code)] + [
+        url_for("meetings.new_for", village=village_code, council=c["uuid"]) for c in rows]
+
+
+if _new_minutes_pages not in sync.OFFLINE_PAGES:
+    sync.OFFLINE_PAGES.append(_new_minutes_pages)
 
 
 @bp.app_template_global()
