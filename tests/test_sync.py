@@ -285,3 +285,12 @@ def test_public_pages_do_not_load_the_outbox(app, cadre):
     text = cadre.get(f"/v/{V}/").text
     assert "outbox." not in text and "sync-bar" not in text
     assert json.loads(app.test_client().get("/manifest.webmanifest").data)["short_name"] == "村务通"
+
+
+def test_the_village_home_points_to_waiting_conflicts(cadre, notes):
+    e = edit()
+    send(cadre, e)
+    send(cadre, edit(uuid=e["uuid"], base=1, title="甲"))
+    send(cadre, edit(uuid=e["uuid"], base=1, title="乙"))
+    home = cadre.get(f"/v/{V}/home").text
+    assert "1 处修改要比较两份后决定" in home and f"/v/{V}/conflicts/" in home

@@ -6,6 +6,7 @@ from flask_login import current_user
 from . import db as store
 from .access import access
 from .clock import today
+from .conflicts import open_revisions
 
 bp = Blueprint("home", __name__)
 
@@ -91,6 +92,7 @@ def village(village):
                         " (select count(*) from notices where village_code = :v and status = 'published')",
                         {"v": village}).fetchone()
     return render_template("home/village.html", open_notices=open_notices, objections=objections,
+                           conflicts=len(open_revisions(db, village)),
                            households=counts[0], residents=counts[1], notices=counts[2])
 
 
