@@ -36,6 +36,7 @@
     // a file over the limit is refused before it is sent over a weak signal (the server checks again)
     Array.prototype.forEach.call(document.querySelectorAll("input[type=file][data-max-bytes]"), function (input) {
       input.addEventListener("change", function () {
+        if (input.hasAttribute("data-photos") && window.VillageOutbox && window.indexedDB) return;  // forms.js shrinks these to ≤ 300 KB first
         var max = +input.getAttribute("data-max-bytes"), big = [];
         Array.prototype.forEach.call(input.files || [], function (f) { if (f.size > max) big.push(f.name); });
         var box = input.parentNode, msg = box.querySelector(".error.js-size");
