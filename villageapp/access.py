@@ -10,6 +10,7 @@ from . import db as store
 
 ROLES = {"county": "县级管理员", "town": "镇干部", "cadre": "村干部", "adviser": "法律顾问", "public": "公众"}
 POSITIONS = ["书记", "主任", "委员", "监委会"]
+VILLAGE_READERS = ("cadre", "adviser", "town", "county")  # who reads a village's records (only its cadres write)
 
 
 def can_see_town(user, town_code):

@@ -10,8 +10,9 @@ MIN_BYTES = 500
 
 
 def compress(response):
+    generator = response.is_streamed and not response.direct_passthrough  # a real stream: leave it alone
     if (response.status_code != 200 or response.mimetype not in TYPES or "Content-Encoding" in response.headers
-            or "gzip" not in request.headers.get("Accept-Encoding", "").lower() or response.is_streamed and not response.direct_passthrough):
+            or "gzip" not in request.headers.get("Accept-Encoding", "").lower() or generator):
         return response
     response.direct_passthrough = False  # static files come as a file wrapper: read them to compress
     data = response.get_data()

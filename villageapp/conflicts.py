@@ -9,6 +9,7 @@ from flask_login import current_user
 from . import audit, records, sync
 from .access import access
 from .clock import now_iso
+from .forms import leaf_fields
 
 bp = Blueprint("conflicts", __name__)
 LIST_ITEM = re.compile(r"^([a-z_]+)-\d+-")  # agenda-0-title → agenda: a list is chosen as a whole
@@ -21,28 +22,17 @@ def open_revisions(db, village_code):
 
 def form_pairs(form):
     """A filled form as [name, value] pairs in form order (what the phone would have sent)."""
-    from wtforms import FieldList, FormField
     out = []
-
-    def walk(field):
-        if isinstance(field, FieldList):
-            for entry in field.entries:
-                walk(entry)
-        elif isinstance(field, FormField):
-            for sub in field.form:
-                walk(sub)
-        elif field.type in ("CSRFTokenField", "SubmitField", "FileField", "MultipleFileField") or field.name in sync.NOT_PAYLOAD:
-            return
-        elif isinstance(field.data, (list, tuple)):
+    for field in leaf_fields(form):
+        if field.type in ("CSRFTokenField", "SubmitField", "FileField", "MultipleFileField") or field.name in sync.NOT_PAYLOAD:
+            continue
+        if isinstance(field.data, (list, tuple)):
             out.extend([field.name, str(v)] for v in field.data)
         elif field.type == "BooleanField":
             if field.data:
                 out.append([field.name, "y"])
         elif field.data not in (None, ""):
             out.append([field.name, field._value() if hasattr(field, "_value") else str(field.data)])
-
-    for field in form:
-        walk(field)
     return out
 
 

@@ -1,6 +1,6 @@
 """The base of every form: Flask-WTF (CSRF on) with WTForms' own messages in Chinese."""
 from flask_wtf import FlaskForm
-from wtforms import SelectMultipleField, widgets
+from wtforms import FieldList, FormField, SelectMultipleField, widgets
 from wtforms.validators import ValidationError
 
 
@@ -31,3 +31,15 @@ class MultiCheckboxField(SelectMultipleField):
         allowed = {str(value) for value, *_rest in self.iter_choices()}
         if any(str(value) not in allowed for value in self.data or ()):
             raise ValidationError("选的项目不在列表里，请重新选择")
+
+
+def leaf_fields(fields):
+    """Every input of a form (or of a list of fields), rows of FieldList/FormField included, under the flat
+    names a phone sends (agenda-0-title)."""
+    for field in fields:
+        if isinstance(field, FieldList):
+            yield from leaf_fields(field.entries)
+        elif isinstance(field, FormField):
+            yield from leaf_fields(field.form)
+        else:
+            yield field

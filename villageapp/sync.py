@@ -10,11 +10,11 @@ from flask import Blueprint, current_app, g, jsonify, make_response, render_temp
 from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
 from werkzeug.datastructures import MultiDict
-from wtforms import FieldList, FormField
 
 from . import attachments, audit, records
 from .access import access, json_error
 from .clock import now_iso
+from .forms import leaf_fields
 
 bp = Blueprint("sync", __name__)
 MAX_BATCH = 50
@@ -163,21 +163,7 @@ def _check(db, user, village_code, edit):
 
 def _errors(form):
     """Field errors by the names the phone's form uses (agenda-0-title, …), so it can open the record at the field."""
-    out = {}
-
-    def walk(field):
-        if isinstance(field, FieldList):
-            for entry in field.entries:
-                walk(entry)
-        elif isinstance(field, FormField):
-            for sub in field.form:
-                walk(sub)
-        elif field.errors:
-            out[field.name] = list(field.errors)
-
-    for field in form:
-        walk(field)
-    return out
+    return {field.name: list(field.errors) for field in leaf_fields(form) if field.errors}
 
 
 def _write(db, actor, village_code, edit, record_type, form):

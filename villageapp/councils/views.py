@@ -4,12 +4,12 @@ from flask import abort, flash, g, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from .. import records
-from ..access import access
+from ..access import VILLAGE_READERS, access
 from ..clock import today
 from . import bp, data
 from .forms import EndForm, MemberForm
 
-READERS = ("cadre", "adviser", "town", "county")
+READERS = VILLAGE_READERS
 
 
 def _council(village, uuid):

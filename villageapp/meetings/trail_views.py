@@ -4,11 +4,11 @@ from flask import abort, flash, g, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from .. import records
-from ..access import access
+from ..access import VILLAGE_READERS, access
 from ..forms import choices
 from . import bp, trails
 
-READERS = ("cadre", "adviser", "town", "county")
+READERS = VILLAGE_READERS
 
 
 def _trail(village, uuid):

@@ -9,12 +9,12 @@ from flask_login import current_user
 
 from .. import attachments, records, sync
 from .. import db as store
-from ..access import access
+from ..access import VILLAGE_READERS, access
 from ..councils import data as councils
 from . import bp, data
 from .forms import AmendForm, formdata, make_meeting_form, meeting_columns, meeting_payload
 
-READERS = ("cadre", "adviser", "town", "county")
+READERS = VILLAGE_READERS
 LOCKED = "这份会议记录已经确认，不能直接修改。如果记错了，请点“更正”，写明更正的原因；原来的版本会保留。"
 CONFLICT = ("您保存之前，别人已经改过这份会议记录。您的这份和他的那份都保存在服务器上了，没有丢；"
             "请村里商量后在“需处理”里选定一份。")
