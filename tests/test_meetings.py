@@ -201,6 +201,25 @@ def test_the_sync_answer_names_the_field_of_each_error(app):
     assert "实到人数比打勾和写上的" in result["errors"]["present"][0]
 
 
+@pytest.mark.parametrize("field, value, message", [
+    ("agenda-0-votes_for", "99", "比到会的"),            # the only problem is inside an agenda row
+    ("agenda-0-title", "", "请写这个议题是什么"),
+    ("absentees-0-reason", "生病", None),               # a reason without a name
+])
+def test_an_error_inside_a_row_alone_makes_the_minutes_invalid(app, field, value, message):
+    row = council(app, "红白理事会")
+    fields = minutes_form(row, members(app, row), **{field: value})
+    payload = [[k, v] for k, vs in fields.items() for v in (vs if isinstance(vs, list) else [vs])
+               if k not in ("uuid", "edit_id", "base_version")]
+    with app.test_request_context():
+        result = sync.apply_edit(town(app), cadre(app), MINGXING_VILLAGE, {
+            "edit_id": str(uuidlib.uuid4()), "uuid": str(uuidlib.uuid4()), "type": "meeting", "base_version": None,
+            "payload": payload})
+    assert result["status"] == "invalid", result
+    if message:
+        assert any(message in m for ms in result["errors"].values() for m in ms)
+
+
 def test_a_stored_meeting_reads_back_as_the_same_form(app):
     with app.app_context():
         db = town(app)

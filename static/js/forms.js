@@ -299,7 +299,7 @@
 
   function bindOutboxPage() {
     var send = document.getElementById("send-now"), backup = document.getElementById("backup"), restore = document.getElementById("restore");
-    if (send) send.onclick = function () { OB.flush().then(renderOutboxPage); };
+    if (send) send.onclick = function () { OB.flush(true).then(renderOutboxPage); };
     if (backup) backup.onclick = function () { OB.exportAll().then(download); };
     if (restore) restore.onchange = function () {
       var f = restore.files[0]; if (!f) return;
@@ -325,7 +325,7 @@
     });
     OB.onChange(refresh);
     refresh();
-    OB.flush().then(refresh);
+    OB.flush(true).then(refresh);
     var warm = document.querySelector('meta[name="offline-pages"]');
     // keep the form pages on the phone: once per list of pages and at most every 6 hours (3G costs money)
     var stamp = warm && JSON.parse(localStorage.getItem("villageapp-warmed") || "{}");
@@ -337,8 +337,8 @@
       });
     }
   });
-  window.addEventListener("online", function () { OB.flush().then(refresh); });
-  document.addEventListener("visibilitychange", function () { if (document.visibilityState === "visible") OB.flush().then(refresh); });
-  if (navigator.serviceWorker) navigator.serviceWorker.addEventListener("message", function (e) { if (e.data === "flush") OB.flush().then(refresh); });
+  window.addEventListener("online", function () { OB.flush(true).then(refresh); });
+  document.addEventListener("visibilitychange", function () { if (document.visibilityState === "visible") OB.flush(true).then(refresh); });
+  if (navigator.serviceWorker) navigator.serviceWorker.addEventListener("message", function (e) { if (e.data === "flush") OB.flush(true).then(refresh); });
   setInterval(renderBar, 30000);
 })();

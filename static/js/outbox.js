@@ -8,7 +8,7 @@
   var MAX_BATCH = 50, MAX_BATCH_BYTES = 256 * 1024;
   var BACKOFF_MIN = 1000, BACKOFF_MAX = 5 * 60 * 1000;
   var LEASE_MS = 30000;
-  var listeners = [], timer = null, flushing = null;
+  var listeners = [], timer = null, flushing = null, heldLease = null;
   var channel = root.BroadcastChannel ? new BroadcastChannel("villageapp-outbox") : null;
 
   function uuid4() {
@@ -153,6 +153,7 @@
     }
     // fallback: a lease in IndexedDB, taken in one transaction so two tabs cannot both hold it
     var me = uuid4();
+    heldLease = me;
     return open().then(function (db) {
       return new Promise(function (resolve) {
         var tx = db.transaction(["meta"], "readwrite"), store = tx.objectStore("meta"), got = false;
@@ -164,16 +165,29 @@
         tx.onerror = function () { resolve(false); };
       });
     }).then(function (got) {
-      if (!got) return "busy";
-      return Promise.resolve(fn()).then(function (r) { return del("meta", "lease").then(function () { return r; }); },
-        function (err) { return del("meta", "lease").then(function () { throw err; }); });
+      if (!got) { heldLease = null; return "busy"; }
+      var release = function () { heldLease = null; return del("meta", "lease"); };
+      return Promise.resolve(fn()).then(function (r) { return release().then(function () { return r; }); },
+        function (err) { return release().then(function () { throw err; }); });
     });
   }
 
-  function flush() {
+  // now=true (the signal came back, the app was opened): records waiting out a backoff go at once
+  function flush(now) {
     if (flushing) return flushing;
-    flushing = withLock(sendAll).then(function (r) { flushing = null; return r; }, function (err) { flushing = null; notify("error"); return "error"; });
+    flushing = (now ? retryNow() : Promise.resolve()).then(function () { return withLock(sendAll); }).then(function (r) {
+      flushing = null;
+      if (r === "busy") soon(3000);  // another tab or the worker is sending; look again shortly
+      return r;
+    }, function () { flushing = null; notify("error"); soon(backoff(3)); return "error"; });
     return flushing;
+  }
+
+  function retryNow() {
+    return all("outbox").then(function (edits) {
+      return Promise.all(edits.filter(function (e) { return e.state === "waiting" && e.next_try > Date.now(); })
+        .map(function (e) { e.next_try = 0; return put("outbox", e); }));
+    });
   }
 
   function fetchJson(url, options) {
@@ -413,6 +427,19 @@
       }));
     }).then(function () { notify("imported"); soon(); return (data.outbox || []).length; });
   }
+
+  // a page that goes away while holding the fallback lease gives it back, so other tabs need not wait it out
+  if (root.addEventListener && root.document) root.addEventListener("pagehide", function () {
+    if (!heldLease) return;
+    var mine = heldLease;
+    open().then(function (db) {
+      var tx = db.transaction(["meta"], "readwrite"), store = tx.objectStore("meta");
+      store.get("lease").onsuccess = function (e) {
+        var lease = e.target.result && e.target.result.value;
+        if (lease && lease.owner === mine) store["delete"]("lease");
+      };
+    });
+  });
 
   root.VillageOutbox = {
     open: open, uuid4: uuid4, saveDraft: saveDraft, queue: queue, requeue: requeue, flush: flush, soon: soon,

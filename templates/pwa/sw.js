@@ -96,7 +96,7 @@ self.addEventListener("sync", (event) => {
   if (event.tag !== "outbox") return;
   event.waitUntil(self.clients.matchAll({ type: "window" }).then((pages) => {
     if (pages.length) { pages.forEach((p) => p.postMessage("flush")); return null; }
-    return self.VillageOutbox.flush().then((result) => {
+    return self.VillageOutbox.flush(true).then((result) => {
       if (result === "offline") throw new Error("still offline: the browser retries this sync later");
     });
   }));

@@ -15,7 +15,7 @@ from wtforms.validators import DataRequired, Length, NumberRange, Optional, Vali
 
 from ..clock import now, parse_date
 from ..councils import data as councils
-from ..forms import Form, MultiCheckboxField, choices, client_uuid
+from ..forms import Form, MultiCheckboxField, choices, client_uuid, leaf_fields
 from . import rules
 
 SHA256 = re.compile(r"^[0-9a-f]{64}$")
@@ -121,7 +121,8 @@ class MeetingForm(Form):
                 entry.form.name.errors.append("请写缺席人的姓名")
         for entry in self.agenda:
             self._check_item(entry.form)
-        return ok and not self.errors
+        # not self.errors: a FieldList's errors are a list made during validate, blind to what was added since
+        return ok and not any(f.errors for f in leaf_fields(self))
 
     def _check_item(self, item):
         if item.blank():
