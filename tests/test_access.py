@@ -81,6 +81,21 @@ ROUTES = {
     "meetings.town": ("GET", T + "/meetings/", "town county", 200),
     "meetings.town_export": ("GET", T + "/meetings/export.csv", "town county", 200),
     "meetings.town_quarter": ("GET", T + "/meetings/quarter", "town county", 200),
+    "rules.public": ("GET", V + "/rules", "public", 200),
+    "rules.poster": ("GET", V + "/rules/poster", "public", 200),
+    "rules.consultation": ("GET", V + "/rules/consultation", "public", 410),
+    "rules.public_search": ("GET", V + "/rules/search?q=宴席", "public", 200),
+    "rules.manage": ("GET", V + "/rules/manage", "cadre adviser town county", 200),
+    "rules.start": ("GET", V + "/rules/start", "cadre", 200),
+    "rules.version": ("GET", V + "/rules/versions/{rule_version}", "cadre adviser town county", 200),
+    "rules.diff": ("GET", V + "/rules/versions/{rule_version}/diff", "cadre adviser town county", 200),
+    "rules.new_article": ("GET", V + "/rules/versions/{rule_version}/articles/new", "cadre", 409),
+    "rules.edit_article": ("GET", V + "/rules/versions/{rule_version}/articles/{rule_article}/edit", "cadre", 409),
+    "rules.step": ("GET", V + "/rules/versions/{rule_version}/steps/review", "adviser", 200),
+    "rules.answer": ("GET", V + "/rules/opinions/{rule_opinion}", "cadre", 200),
+    "rules.town": ("GET", T + "/rules/", "town county", 200),
+    "rules.town_search": ("GET", T + "/rules/search?q=彩礼", "town county", 200),
+    "rules.compare": ("GET", T + "/rules/compare", "town county", 200),
     "conflicts.index": ("GET", V + "/conflicts/", "cadre town county", 200),
     "conflicts.show": ("GET", V + "/conflicts/{revision}", "cadre town county", 200),
     "sync.outbox": ("GET", "/outbox", "cadre adviser town county", 200),
@@ -129,9 +144,14 @@ def matrix_app(instance_path):
         household = next(db["households"].rows_where("village_code = ?", [MINGXING_VILLAGE]))
         cadre_id = store.open_directory(app).execute("select id from users where username = ?", [MINGXING]).fetchone()[0]
         meeting_ids = _meeting_ids(db)
+        rule_version = next(db["rule_versions"].rows_where("village_code = ? and stage = 'review'", [MINGXING_VILLAGE]))
+        rule_article = next(db["rule_articles"].rows_where("version_uuid = ?", [rule_version["uuid"]]))
+        rule_opinion = next(db["rule_opinions"].rows_where("version_uuid = ?", [rule_version["uuid"]]))
         db.close()
     app.ids = {"notice": notice["uuid"], "sha256": sha, "objection": objection["uuid"],
-               "household": household["uuid"], "cadre_id": cadre_id, **meeting_ids}
+               "household": household["uuid"], "cadre_id": cadre_id, **meeting_ids,
+               "rule_version": rule_version["uuid"], "rule_article": rule_article["uuid"],
+               "rule_opinion": rule_opinion["uuid"]}
     return app
 
 

@@ -38,8 +38,8 @@ def create_app(test_config=None):
     assets.init_app(app)
     compress.init_app(app)
 
-    from . import audit, conflicts, councils, home, meetings, notices, pwa, registry, sync
-    for module in (home, auth, registry, notices, councils, meetings, audit, sync, conflicts, pwa):
+    from . import audit, conflicts, councils, home, meetings, notices, pwa, registry, rules, sync
+    for module in (home, auth, registry, notices, councils, meetings, rules, audit, sync, conflicts, pwa):
         app.register_blueprint(module.bp)
 
     app.get_send_file_max_age = _static_max_age

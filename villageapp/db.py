@@ -220,3 +220,48 @@ def m004_meetings(db):
                              pk=("trail_uuid", "step"), not_null={"done_on"},
                              foreign_keys=[("trail_uuid", "trails", "uuid"), ("meeting_uuid", "meetings", "uuid"),
                                            ("notice_uuid", "notices", "uuid")])
+
+
+@town_migrations()
+def m005_rules(db):
+    # 村规民约 / 居民公约: one rulebook per village; each cycle (first making or an amendment) is a version that holds
+    # a full copy of its articles, so a filed text stays readable whatever later cycles change
+    db["rulebooks"].create(_record(village_code=str, title=str, current_version=int), pk="uuid",
+                           not_null={"village_code", "title"}, foreign_keys=[("village_code", "villages", "code")])
+    db["rulebooks"].create_index(["village_code"], unique=True)
+    db["rule_versions"].create(_record(village_code=str, rulebook_uuid=str, number=int, base_number=int, stage=str,
+                                       reason=str, meeting_uuid=str, agenda_item=int, filing_no=str, filed_on=str,
+                                       published_on=str),
+                               pk="uuid", not_null={"village_code", "rulebook_uuid", "number", "stage"},
+                               foreign_keys=[("village_code", "villages", "code"), ("rulebook_uuid", "rulebooks", "uuid")])
+    db["rule_versions"].create_index(["rulebook_uuid", "number"], unique=True)
+    # limits: JSON of structured 红白理事会 values ({"banquet_tables": 15, "gift_amount": 200}) for later checks
+    db["rule_articles"].create(_record(village_code=str, version_uuid=str, chapter=str, sort=int, title=str, body=str,
+                                       limits=str, origin_uuid=str),
+                               pk="uuid", not_null={"village_code", "version_uuid", "body"},
+                               foreign_keys=[("village_code", "villages", "code"), ("version_uuid", "rule_versions", "uuid")])
+    db["rule_articles"].create_index(["version_uuid", "sort"])
+    # the procedure's trail: one row per step taken (or returned), with per-article comments as JSON
+    db["rule_steps"].create({"id": int, "version_uuid": str, "village_code": str, "step": str, "outcome": str,
+                             "done_on": str, "note": str, "documents": str, "comments": str, "actor": str, "role": str,
+                             "created_at": str},
+                            pk="id", not_null={"version_uuid", "step", "outcome", "done_on"},
+                            foreign_keys=[("version_uuid", "rule_versions", "uuid")])
+    db["rule_steps"].create_index(["version_uuid", "id"])
+    db["rule_opinions"].create(_record(village_code=str, version_uuid=str, name=str, body=str, status=str, answer=str,
+                                       answered_by=str, answered_at=str),
+                               pk="uuid", not_null={"village_code", "version_uuid", "body"}, defaults={"status": "open"},
+                               foreign_keys=[("village_code", "villages", "code"), ("version_uuid", "rule_versions", "uuid")])
+    # trigram full text of every article (chapter, title, body); 1–2 character words are found with LIKE instead
+    db.execute("create virtual table rule_fts using fts5(text, uuid unindexed, tokenize='trigram')")
+    db.executescript("""
+        create trigger rule_articles_ai after insert on rule_articles begin
+          insert into rule_fts(rowid, text, uuid) values (new.rowid,
+            coalesce(new.chapter, '') || ' ' || coalesce(new.title, '') || ' ' || new.body, new.uuid); end;
+        create trigger rule_articles_ad after delete on rule_articles begin
+          delete from rule_fts where rowid = old.rowid; end;
+        create trigger rule_articles_au after update on rule_articles begin
+          delete from rule_fts where rowid = old.rowid;
+          insert into rule_fts(rowid, text, uuid) values (new.rowid,
+            coalesce(new.chapter, '') || ' ' || coalesce(new.title, '') || ' ' || new.body, new.uuid); end;
+    """)

@@ -1,0 +1,285 @@
+"""村规民约: the whole procedure walked through the views with the right roles, each wrong step refused with a clear
+reason, the public text, poster and consultation, search by a two-character word, the town view and the diff."""
+import re
+
+import pytest
+from conftest import CHENGGUAN, CHIHE, CHIHE_TOWN, GUYAN, LAWYER, MINGXING, MINGXING_VILLAGE, csrf_from
+
+from villageapp import db as store
+from villageapp import records
+from villageapp.councils import data as councils
+from villageapp.meetings import data as meetings
+from villageapp.meetings.forms import formdata, make_meeting_form, meeting_columns
+
+V = f"/v/{MINGXING_VILLAGE}"
+
+
+def _db(app):
+    return store.open_town(CHIHE_TOWN, app)
+
+
+def running(app):
+    db = _db(app)
+    try:
+        return next(db["rule_versions"].rows_where("village_code = ? and stage != 'published'", [MINGXING_VILLAGE]))
+    finally:
+        db.close()
+
+
+def vote_meeting(app, eligible_extra=0, votes_for=None, council="村民代表会议", confirm=True):
+    """A 明星村 meeting with every representative present; eligible_extra raises 应到 (to fail the quorum)."""
+    with app.app_context():
+        db = _db(app)
+        body = councils.council_by_name(db, MINGXING_VILLAGE, council)
+        reps = councils.members(db, body["uuid"], current_only=True)
+        votes = len(reps) if votes_for is None else votes_for
+        payload = [["council", body["uuid"]], ["date", "2026-11-01"], ["time", "14:00"], ["place", "村委会"],
+                   ["host", reps[0]["name"]], ["recorder", reps[-1]["name"]], ["eligible", str(len(reps) + eligible_extra)],
+                   *[["attendees", m["uuid"]] for m in reps], ["agenda-0-title", "表决村规民约修订稿"],
+                   ["agenda-0-votes_for", str(votes)], ["agenda-0-votes_against", str(len(reps) - votes)],
+                   ["agenda-0-votes_abstain", "0"]]
+        form = make_meeting_form(db, MINGXING_VILLAGE, formdata(payload))
+        assert form.validate(), form.errors
+        row = records.create(db, "meetings", {**meeting_columns(form), "village_code": MINGXING_VILLAGE}, "test")[0]
+        if confirm:
+            row, problem = meetings.confirm(db, row, "test")
+            assert problem is None
+        db.close()
+    return row["uuid"]
+
+
+class Walk:
+    def __init__(self, client, auth):
+        self.client, self.auth, self.who = client, auth, None
+
+    def as_(self, login):
+        if self.who:
+            self.auth.logout()
+        self.auth.login(login)
+        self.who = login
+        return self
+
+    def step(self, uuid, step, **fields):
+        url = f"{V}/rules/versions/{uuid}/steps/{step}"
+        page = self.client.get(url)
+        token = csrf_from(page.text) if page.status_code == 200 else self.auth.token()
+        data = {"csrf_token": token, "done_on": "2026-11-20", **fields}
+        return self.client.post(url, data=data)
+
+    def post(self, url, **fields):
+        return self.client.post(url, data={"csrf_token": self.auth.token(), **fields})
+
+
+@pytest.fixture
+def walk(client, auth):
+    return Walk(client, auth)
+
+
+def test_whole_amendment_cycle_with_each_wrong_step_refused(app, client, walk):
+    v = running(app)
+    uuid = v["uuid"]
+    assert v["stage"] == "review" and v["number"] == 2
+
+    # the cadre may not review, nor jump ahead to filing
+    walk.as_(MINGXING)
+    r = walk.step(uuid, "review", outcome="passed")
+    assert r.status_code == 403 and "由法律顾问办理" in r.text
+    r = walk.step(uuid, "filing", filing_no="X")
+    assert r.status_code == 409 and "还没到这一步" in r.text and "法律顾问审查" in r.text
+    # articles are locked while the adviser reads them
+    assert client.get(f"{V}/rules/versions/{uuid}/articles/new").status_code == 409
+
+    # the adviser comments on one article: back to the draft, the comment shown next to the article
+    walk.as_(LAWYER)
+    page = client.get(f"{V}/rules/versions/{uuid}/steps/review")
+    article = re.search(r'name="comment-([0-9a-f-]{36})"', page.text).group(1)
+    r = walk.step(uuid, "review", outcome="commented")
+    assert r.status_code == 409 and "至少对一条条文写明意见" in r.text
+    r = walk.step(uuid, "review", outcome="commented", **{f"comment-{article}": "“宗旨”一条请写明依据的法律名称"})
+    assert r.status_code == 302
+    assert running(app)["stage"] == "draft"
+    assert "请写明依据的法律名称" in client.get(f"{V}/rules/versions/{uuid}").text
+
+    # the cadre fixes it (an error stays next to the field, the text typed is kept) and submits again
+    walk.as_(MINGXING)
+    url = f"{V}/rules/versions/{uuid}/articles/{article}/edit"
+    r = walk.post(url, chapter="总则", title="宗旨", body="", gift_amount="abc")
+    assert r.status_code == 200 and "请填写条文内容" in r.text and "宗旨" in r.text
+    r = walk.post(url, chapter="总则", title="宗旨",
+                  body="为推进村民自治，根据《中华人民共和国村民委员会组织法》，经村民代表会议讨论通过，制定本村规民约。")
+    assert r.status_code == 302
+    assert walk.step(uuid, "draft", note="按顾问意见修改").status_code == 302
+
+    walk.as_(LAWYER)
+    assert walk.step(uuid, "review", outcome="passed").status_code == 302
+
+    # the town returns it with a reason; the cadre resubmits; adviser passes; town approves
+    walk.as_(CHIHE)
+    r = walk.step(uuid, "approval", outcome="returned")
+    assert r.status_code == 409 and "写明理由" in r.text
+    assert walk.step(uuid, "approval", outcome="returned", note="礼金标准请与全镇倡议一致").status_code == 302
+    assert running(app)["stage"] == "draft"
+    walk.as_(MINGXING)
+    assert walk.step(uuid, "draft").status_code == 302
+    walk.as_(LAWYER)
+    assert walk.step(uuid, "review", outcome="passed").status_code == 302
+    walk.as_(CHIHE)
+    assert walk.step(uuid, "approval", outcome="approved").status_code == 302
+    r = walk.step(uuid, "vote", meeting="x", agenda_item="1")
+    assert r.status_code == 403 and "由村干部办理" in r.text
+
+    # the vote: a meeting without quorum, a vote below majority, a wrong body, an unconfirmed record — all refused
+    walk.as_(MINGXING)
+    no_quorum = vote_meeting(app, eligible_extra=20)
+    r = walk.step(uuid, "vote", meeting=no_quorum, agenda_item="1")
+    assert r.status_code == 422 and "到会人数不够" in r.text and "三分之二以上" in r.text
+    reps_present = len(_reps(app))
+    below = vote_meeting(app, votes_for=reps_present // 2)
+    r = walk.step(uuid, "vote", meeting=below, agenda_item="1")
+    assert r.status_code == 422 and "没有超过到会" in r.text and "表决没有通过" in r.text
+    draft = vote_meeting(app, confirm=False)
+    r = walk.step(uuid, "vote", meeting=draft, agenda_item="1")
+    assert r.status_code == 422 and "还没确认" in r.text
+    ok = vote_meeting(app)
+    r = walk.step(uuid, "vote", meeting=ok, agenda_item="1")
+    assert r.status_code == 302
+    # the cadre cannot file; the town files with a number
+    assert walk.step(uuid, "filing", filing_no="池备2026-1").status_code == 403
+    walk.as_(CHIHE)
+    r = walk.step(uuid, "filing", filing_no="")
+    assert r.status_code == 422 and "备案编号" in r.text
+    assert walk.step(uuid, "filing", filing_no="池备〔2026〕1号").status_code == 302
+    assert walk.step(uuid, "publish").status_code == 302
+    assert walk.step(uuid, "publish").status_code == 409  # already published
+
+    # the public sees version 2; version 1 stays readable; the diff shows the changed articles
+    walk.auth.logout()
+    walk.who = None
+    public = client.get(f"{V}/rules")
+    assert public.status_code == 200 and public.headers["X-Offline-Copy"] == "public"
+    assert "池备〔2026〕1号" in public.text and "村民委员会组织法" in public.text and "第 2 版" in public.text
+    assert "礼金" in client.get(f"{V}/rules/poster").text
+    walk.as_(MINGXING)
+    db = _db(app)
+    v1 = next(db["rule_versions"].rows_where("village_code = ? and number = 1", [MINGXING_VILLAGE]))
+    db.close()
+    old = client.get(f"{V}/rules/versions/{v1['uuid']}")
+    assert "人情礼金不超过 300 元" in old.text and "已公布" in old.text
+    diff = client.get(f"{V}/rules/versions/{uuid}/diff").text
+    assert "<del>3</del>" in diff or "<del>300</del>" in diff or "<del>" in diff
+    assert "<ins>" in diff and "修改" in diff
+
+    # every step is in the audit log
+    db = _db(app)
+    actions = [r["action"] for r in db["audit"].rows_where("record_id = ?", [uuid], order_by="id")]
+    db.close()
+    for action in ("rule_review", "rule_draft", "rule_approval", "rule_vote", "rule_filing", "rule_publish"):
+        assert action in actions
+
+
+def _reps(app):
+    with app.app_context():
+        db = _db(app)
+        body = councils.council_by_name(db, MINGXING_VILLAGE, "村民代表会议")
+        out = councils.members(db, body["uuid"], current_only=True)
+        db.close()
+    return out
+
+
+def test_a_council_that_is_not_a_village_meeting_cannot_vote(app):
+    from villageapp.rules import procedure
+    uuid = vote_meeting(app, council="红白理事会")
+    db = _db(app)
+    problem = procedure.vote_problem(db, MINGXING_VILLAGE, uuid, 0)
+    db.close()
+    assert "不能表决村规民约" in problem
+
+
+def test_consultation_opinion_without_account_and_answer(app, client, walk):
+    walk.as_(MINGXING)
+    _publish_running(app)
+    r = walk.post(f"{V}/rules/start", reason="落实新的移风易俗要求")
+    assert r.status_code == 302
+    assert running(app)["number"] == 3 and running(app)["stage"] == "consultation"
+    walk.auth.logout()
+    page = client.get(f"{V}/rules/consultation")
+    assert page.status_code == 200 and "不用登录" in page.text
+    token = csrf_from(page.text)
+    assert client.post(f"{V}/rules/consultation", data={"body": ""}).status_code == 400  # CSRF on
+    r = client.post(f"{V}/rules/consultation", data={"csrf_token": token, "body": "", "name": "老李"})
+    assert "请写下您的意见" in r.text and "老李" in r.text
+    r = client.post(f"{V}/rules/consultation", data={"csrf_token": token, "body": "宴席桌数建议再少一点"})
+    assert "意见已收到" in r.text
+    walk.who = None
+    walk.as_(MINGXING)
+    manage = client.get(f"{V}/rules/manage").text
+    assert "宴席桌数建议再少一点" in manage
+    db = _db(app)
+    opinion = next(db["rule_opinions"].rows_where("body = ?", ["宴席桌数建议再少一点"]))
+    db.close()
+    assert walk.post(f"{V}/rules/opinions/{opinion['uuid']}", answer="采纳，改为 12 桌", adopt="y").status_code == 302
+    walk.auth.logout()
+    assert "采纳，改为 12 桌" in client.get(f"{V}/rules/consultation").text
+
+
+def _publish_running(app):
+    """Finish the demo's amendment the quick way (the views are walked in the first test)."""
+    from villageapp.rules import procedure
+
+    class U:
+        def __init__(self, role):
+            self.username, self.role = "test", role
+    meeting = vote_meeting(app)
+    db = _db(app)
+    v = next(db["rule_versions"].rows_where("village_code = ? and stage != 'published'", [MINGXING_VILLAGE]))
+    for step, role, extra in (("review", "adviser", {"outcome": "passed"}), ("approval", "town", {"outcome": "approved"}),
+                              ("vote", "cadre", {"meeting_uuid": meeting, "agenda_item": 0}),
+                              ("filing", "town", {"filing_no": "池备〔2026〕9号"}), ("publish", "cadre", {})):
+        v = procedure.take_step(db, v, step, U(role), **extra)
+    db.close()
+
+
+def test_a_second_cycle_cannot_start_while_one_runs(app, client, walk):
+    walk.as_(MINGXING)
+    r = walk.post(f"{V}/rules/start", reason="再修订")
+    assert r.status_code == 302
+    assert "还在办理中" in client.get(r.headers["Location"]).text
+
+
+def test_search_finds_two_character_word_and_three(app, client, walk):
+    r = client.get(f"{V}/rules/search?q=礼金")  # two characters: LIKE
+    assert r.status_code == 200 and "找到 3 条" in r.text and "<mark>礼金</mark>" in r.text
+    assert r.headers["X-Offline-Copy"] == "public"
+    r = client.get(f"{V}/rules/search?q=红白理事会")  # five characters: FTS5 trigram
+    assert "找到 3 条" in r.text
+    assert "找到 0 条" in client.get(f"{V}/rules/search?q=不存在的词").text
+    # the public sees texts in force only (300 元); town staff also see the amendment in progress (200 元)
+    assert "200 元" not in client.get(f"{V}/rules/search?q=礼金").text
+    walk.as_(CHIHE)
+    town = client.get(f"/t/{CHIHE_TOWN}/rules/search?q=礼金").text
+    assert "找到 6 条" in town and "办理中" in town
+
+
+def test_fts_trigram_is_available():
+    import sqlite3
+    assert tuple(int(x) for x in sqlite3.sqlite_version.split(".")) >= (3, 34)
+
+
+def test_town_view_status_reminders_and_compare(app, client, walk):
+    walk.as_(CHIHE)
+    page = client.get(f"/t/{CHIHE_TOWN}/rules/").text
+    assert "明星村" in page and "第 2 版办理中：法律顾问审查" in page
+    compare = client.get(f"/t/{CHIHE_TOWN}/rules/compare").text
+    assert compare.count("宴席桌数上限：20 桌") == 3
+    assert "垃圾" in client.get(f"/t/{CHIHE_TOWN}/rules/compare?topic=垃圾").text
+
+
+@pytest.mark.parametrize("login", [GUYAN, CHENGGUAN])
+def test_other_town_cannot_see_or_step(client, auth, login):
+    auth.login(login)
+    assert client.get(f"{V}/rules/manage").status_code == 404
+
+
+def test_public_page_links_the_rules(client):
+    page = client.get(f"{V}/").text
+    assert f"{V}/rules" in page

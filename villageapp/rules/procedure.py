@@ -1,0 +1,146 @@
+"""The 村规民约 procedure as data and one function: which step comes after which, who owns it, and take_step,
+which refuses a step out of order or by the wrong role with a Chinese reason, and records (and audits) a step taken."""
+import json
+
+from .. import audit
+from ..clock import now_iso, today
+from ..meetings import data as meetings
+from ..meetings import rules as quorum_rules
+
+# stage of a version = the step it waits for; (key, label, roles that own it)
+STEPS = [
+    ("consultation", "征集意见", ("cadre",)),
+    ("draft", "草案", ("cadre",)),
+    ("review", "法律顾问审查", ("adviser",)),
+    ("approval", "镇审核", ("town",)),
+    ("vote", "表决", ("cadre",)),
+    ("filing", "备案", ("town",)),
+    ("publish", "公布", ("cadre", "town")),
+]
+LABELS = {key: label for key, label, _roles in STEPS}
+LABELS["published"] = "已公布"
+OWNERS = {key: roles for key, _label, roles in STEPS}
+ROLE_WORDS = {"cadre": "村干部", "adviser": "法律顾问", "town": "镇干部"}
+ORDER = [key for key, _l, _r in STEPS]
+VOTING_BODIES = ("村民会议", "村民代表会议")
+OUTCOMES = {"done": "完成", "passed": "审查通过", "commented": "提出修改意见", "approved": "审核同意",
+            "returned": "退回修改", "voted": "表决通过", "filed": "已备案", "published": "已公布"}
+
+
+class StepRefused(Exception):
+    """A step that may not be taken now (wrong order, wrong role, a vote that does not count). str() is for people."""
+
+    def __init__(self, message, status=409):
+        super().__init__(message)
+        self.status = status
+
+
+def next_step(stage):
+    i = ORDER.index(stage)
+    return ORDER[i + 1] if i + 1 < len(ORDER) else "published"
+
+
+def check(version, step, role):
+    """Raise StepRefused unless `role` may take `step` on this version now."""
+    if step not in OWNERS:
+        raise StepRefused("没有这一步", 404)
+    if version["stage"] == "published":
+        raise StepRefused("这一版已经公布了。要修改，请在村规民约页面点“发起修订”开始新的一轮", 409)
+    if version["stage"] != step:
+        i, j = ORDER.index(step), ORDER.index(version["stage"])
+        why = "还没到这一步" if i > j else "这一步已经做过了"
+        raise StepRefused(f"{why}：现在该做的是「{LABELS[version['stage']]}」，"
+                          f"按顺序办完才能「{LABELS[step]}」", 409)
+    if role not in OWNERS[step]:
+        owners = "或".join(ROLE_WORDS[r] for r in OWNERS[step])
+        raise StepRefused(f"「{LABELS[step]}」这一步由{owners}办理，您的账号不能做", 403)
+
+
+def vote_problem(db, village_code, meeting_uuid, item_index):
+    """Why a meeting cannot count as the vote on the rules, or None. Uses the meetings feature's quorum arithmetic."""
+    row = meetings.meeting(db, village_code, meeting_uuid) if meeting_uuid else None
+    if row is None:
+        return "请选择一次本村的村民会议或村民代表会议"
+    council = db["councils"].get(row["council_uuid"])
+    if council["name"] not in VOTING_BODIES:
+        return f"「{council['name']}」不能表决村规民约，要由村民会议或村民代表会议表决"
+    if row["state"] == "draft":
+        return "这次会议的记录还没确认，确认后才能作为表决依据"
+    m = meetings.view(row, council["name"])
+    q = m["quorum"]
+    if not q or not q["met"]:
+        return "到会人数不够：" + (q["text"] if q else "没有应到人数")
+    if item_index is None or not 0 <= item_index < len(m["agenda"]):
+        return "请选择会上表决村规民约的那个议题"
+    item = m["agenda"][item_index]
+    if not item["voted"]:
+        return f"议题「{item['title']}」没有记表决票数"
+    if not quorum_rules.passes(item["votes_for"], m["present"]):
+        return (f"议题「{item['title']}」同意 {item['votes_for'] or 0} 票，没有超过到会 {m['present']} 人的半数，"
+                "表决没有通过")
+    return None
+
+
+def take_step(db, version, step, user, outcome="done", done_on=None, note=None, documents=None, comments=None,
+              meeting_uuid=None, agenda_item=None, filing_no=None):
+    """Take one step of the procedure on a version. Raises StepRefused; returns the updated version row."""
+    check(version, step, user.role)
+    comments = {k: v.strip() for k, v in (comments or {}).items() if v and v.strip()}
+    done_on = done_on or today().isoformat()
+    changes = {}
+    has_text = db.execute("select 1 from rule_articles where version_uuid = ?", [version["uuid"]]).fetchone()
+    if step == "draft" and not has_text:
+        raise StepRefused("草案还没有任何条文，请先添加条文再提交审查")
+    if step == "review":
+        if outcome not in ("passed", "commented"):
+            raise StepRefused("请选择审查结论：通过，或提出修改意见")
+        if outcome == "commented" and not comments and not note:
+            raise StepRefused("提出修改意见时，请至少对一条条文写明意见")
+    if step == "approval":
+        if outcome not in ("approved", "returned"):
+            raise StepRefused("请选择：审核同意，或退回修改")
+        if outcome == "returned" and not comments and not note:
+            raise StepRefused("退回修改时，请写明理由（可以逐条写）")
+    if step == "vote":
+        problem = vote_problem(db, version["village_code"], meeting_uuid, agenda_item)
+        if problem:
+            raise StepRefused(problem, 422)
+        changes.update(meeting_uuid=meeting_uuid, agenda_item=agenda_item)
+        outcome = "voted"
+    if step == "filing":
+        if not (filing_no or "").strip():
+            raise StepRefused("请填写备案编号", 422)
+        changes.update(filing_no=filing_no.strip(), filed_on=done_on)
+        outcome = "filed"
+    if step == "publish":
+        changes.update(published_on=done_on)
+        outcome = "published"
+    back = outcome in ("commented", "returned")
+    stage = "draft" if back else next_step(step)
+    changes["stage"] = stage
+    with db.atomic():
+        before = db["rule_versions"].get(version["uuid"])
+        db["rule_steps"].insert({"version_uuid": version["uuid"], "village_code": version["village_code"], "step": step,
+                                 "outcome": outcome, "done_on": done_on, "note": (note or "").strip() or None,
+                                 "documents": (documents or "").strip() or None,
+                                 "comments": json.dumps(comments, ensure_ascii=False) if comments else None,
+                                 "actor": user.username, "role": user.role, "created_at": now_iso()})
+        db["rule_versions"].update(version["uuid"], {**changes, "updated_at": now_iso(),
+                                                     "version": (before["version"] or 0) + 1})
+        after = db["rule_versions"].get(version["uuid"])
+        if stage == "published":
+            db["rulebooks"].update(version["rulebook_uuid"], {"current_version": version["number"],
+                                                              "updated_at": now_iso()})
+        audit.record(db, user.username, "rule_" + step, "rule_versions", version["uuid"], version["village_code"],
+                     before, after, f"村规民约第 {version['number']} 版：{LABELS[step]} · {OUTCOMES.get(outcome, outcome)}")
+    return after
+
+
+def steps(db, version_uuid):
+    out = []
+    for row in db["rule_steps"].rows_where("version_uuid = ?", [version_uuid], order_by="id"):
+        row["comments"] = json.loads(row["comments"] or "{}")
+        row["label"] = LABELS[row["step"]]
+        row["outcome_label"] = OUTCOMES.get(row["outcome"], row["outcome"])
+        out.append(row)
+    return out

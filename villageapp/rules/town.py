@@ -1,0 +1,39 @@
+"""The town's view of every village's 村规民约: status and reminders, search across the town's texts,
+and the texts side by side on one topic (e.g. 红白事 limits)."""
+from flask import g, render_template, request, url_for
+
+from ..access import access
+from . import bp, data, search
+
+
+@bp.route("/t/<town>/rules/")
+@access("town", "county", scope="town")
+def town(town):
+    rows = search.status(g.db)
+    return render_template("rules/town.html", rows=rows, reminders=[r for r in rows if r["reminder"]])
+
+
+@bp.route("/t/<town>/rules/search")
+@access("town", "county", scope="town")
+def town_search(town):
+    q = request.args.get("q", "").strip()[:40]
+    rows = search.search(g.db, q) if q else []
+    return render_template("rules/search.html", q=q, rows=rows, snippet=search.snippet,
+                           action=url_for("rules.town_search", town=town))
+
+
+@bp.route("/t/<town>/rules/compare")
+@access("town", "county", scope="town")
+def compare(town):
+    """Each village's articles in force on a topic, in columns (by default the articles with 红白事 limits)."""
+    topic = request.args.get("topic", "").strip()[:20]
+    columns = []
+    for s in search.status(g.db):
+        cur = s["current"]
+        arts = data.articles(g.db, cur["uuid"]) if cur else []
+        if topic:
+            arts = [a for a in arts if topic in (a["chapter"] or "") + (a["title"] or "") + a["body"]]
+        else:
+            arts = [a for a in arts if a["limit_values"]]
+        columns.append({"village": s["village"], "current": cur, "articles": arts})
+    return render_template("rules/compare.html", topic=topic, columns=columns, limits=data.LIMITS)
