@@ -103,11 +103,12 @@ def test_whole_amendment_cycle_with_each_wrong_step_refused(app, client, walk):
     # the cadre fixes it (an error stays next to the field, the text typed is kept) and submits again
     walk.as_(MINGXING)
     url = f"{V}/rules/versions/{uuid}/articles/{article}/edit"
-    r = walk.post(url, chapter="总则", title="宗旨", body="", gift_amount="abc")
-    assert r.status_code == 200 and "请填写条文内容" in r.text and "宗旨" in r.text
-    r = walk.post(url, chapter="总则", title="宗旨",
+    base = re.search(r'name="base_version" value="(\d+)"', client.get(url).text).group(1)
+    r = walk.post(url, version=uuid, base_version=base, chapter="总则", title="宗旨", body="", gift_amount="abc")
+    assert r.status_code == 422 and "请填写条文内容" in r.text and 'value="宗旨"' in r.text
+    r = walk.post(url, version=uuid, base_version=base, chapter="总则", title="宗旨",
                   body="为推进村民自治，根据《中华人民共和国村民委员会组织法》，经村民代表会议讨论通过，制定本村规民约。")
-    assert r.status_code == 302
+    assert r.status_code == 302 and "别人也同时改了" not in client.get(r.headers["Location"]).text
     assert walk.step(uuid, "draft", note="按顾问意见修改").status_code == 302
 
     walk.as_(LAWYER)
@@ -283,3 +284,67 @@ def test_other_town_cannot_see_or_step(client, auth, login):
 def test_public_page_links_the_rules(client):
     page = client.get(f"{V}/").text
     assert f"{V}/rules" in page
+
+
+def _to_draft(app):
+    """Send the demo amendment back to the draft (the adviser comments), so articles may be written again."""
+    from villageapp.rules import procedure
+
+    class U:
+        username, role = "test", "adviser"
+    db = _db(app)
+    v = next(db["rule_versions"].rows_where("village_code = ? and stage = 'review'", [MINGXING_VILLAGE]))
+    v = procedure.take_step(db, v, "review", U(), outcome="commented", note="请补一条禁止高价彩礼")
+    db.close()
+    return v
+
+
+def test_articles_drafted_offline_go_through_the_sync_engine(app, client, auth):
+    from villageapp.records import new_uuid
+    v = _to_draft(app)
+    auth.login(MINGXING)
+    page = client.get(f"{V}/rules/versions/{v['uuid']}/articles/new")
+    assert page.headers["X-Offline-Copy"] == "form" and 'data-sync-type="rule_article"' in page.text
+    assert f"{V}/rules/versions/{v['uuid']}/articles/new" in client.get(f"{V}/home").text  # kept for offline use
+    token = client.get("/api/session").json["csrf_token"]
+    article = new_uuid()
+    payload = [["version", v["uuid"]], ["chapter", "婚姻家庭"], ["title", "彩礼"], ["body", "提倡婚事新办，彩礼不超过 3 万元。"]]
+    edit = {"edit_id": new_uuid(), "uuid": article, "type": "rule_article", "base_version": None, "payload": payload}
+    api = f"/api/v/{MINGXING_VILLAGE}/edits"
+    answer = client.post(api, json={"edits": [edit]}, headers={"X-CSRFToken": token}).json["results"][0]
+    assert answer["status"] == "accepted"
+    assert client.post(api, json={"edits": [edit]}, headers={"X-CSRFToken": token}).json["results"][0]["receipt"] == answer["receipt"]
+    assert "彩礼不超过 3 万元" in client.get(f"{V}/rules/versions/{v['uuid']}").text
+    # two phones changed the same article from version 1: the second is kept as a conflict
+    changed = [p if p[0] != "body" else ["body", "彩礼不超过 2 万元。"] for p in payload]
+    first = {"edit_id": new_uuid(), "uuid": article, "type": "rule_article", "base_version": 1, "payload": changed}
+    second = {**first, "edit_id": new_uuid(), "payload": [*payload[:3], ["body", "彩礼从简。"]]}
+    results = client.post(api, json={"edits": [first, second]}, headers={"X-CSRFToken": token}).json["results"]
+    assert [r["status"] for r in results] == ["accepted", "conflict"]
+    db = _db(app)
+    revision = db.execute("select id from revisions where edit_id = ?", [second["edit_id"]]).fetchone()[0]
+    db.close()
+    shown = client.get(f"{V}/conflicts/{revision}")
+    assert shown.status_code == 200 and "彩礼从简" in shown.text
+    # after the draft is submitted, an edit still queued on a phone is refused with the reason, nothing lost on the phone
+    from villageapp.rules import procedure
+
+    class U:
+        username, role = "test", "cadre"
+    db = _db(app)
+    procedure.take_step(db, db["rule_versions"].get(v["uuid"]), "draft", U())
+    db.close()
+    late = {"edit_id": new_uuid(), "uuid": new_uuid(), "type": "rule_article", "base_version": None, "payload": payload}
+    result = client.post(api, json={"edits": [late]}, headers={"X-CSRFToken": token}).json["results"][0]
+    assert result["status"] == "invalid" and "条文不能再改" in result["errors"]["version"][0]
+
+
+def test_an_adviser_cannot_send_article_drafts(app, client, auth):
+    from villageapp.records import new_uuid
+    v = _to_draft(app)
+    auth.login(LAWYER)
+    token = client.get("/api/session").json["csrf_token"]
+    edit = {"edit_id": new_uuid(), "uuid": new_uuid(), "type": "rule_article", "base_version": None,
+            "payload": [["version", v["uuid"]], ["chapter", "总则"], ["body", "x"]]}
+    assert client.post(f"/api/v/{MINGXING_VILLAGE}/edits", json={"edits": [edit]},
+                       headers={"X-CSRFToken": token}).status_code == 403

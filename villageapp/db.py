@@ -265,3 +265,9 @@ def m005_rules(db):
           insert into rule_fts(rowid, text, uuid) values (new.rowid,
             coalesce(new.chapter, '') || ' ' || coalesce(new.title, '') || ' ' || new.body, new.uuid); end;
     """)
+
+
+@town_migrations()
+def m006_rule_drafts(db):
+    # articles are drafted offline through the sync engine, which flags a record two phones changed at once
+    db["rule_articles"].add_column("conflict", int, not_null_default=0)

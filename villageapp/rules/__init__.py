@@ -4,4 +4,4 @@ from flask import Blueprint
 
 bp = Blueprint("rules", __name__)
 
-from . import town, views  # noqa: F401  (views register on bp)
+from . import drafts, town, views  # noqa: F401  (views register on bp)

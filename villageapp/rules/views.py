@@ -2,11 +2,12 @@
 start a cycle, draft article by article and answer opinions; and the step page each role uses for its own step."""
 from flask import abort, flash, g, make_response, redirect, render_template, request, url_for
 from flask_login import current_user
+from werkzeug.datastructures import MultiDict
 
-from .. import records
+from .. import records, sync
 from ..access import VILLAGE_READERS, access
-from . import bp, data, procedure, search
-from .forms import AnswerForm, ArticleForm, OpinionForm, StartForm, StepForm
+from . import bp, data, drafts, procedure, search
+from .forms import AnswerForm, OpinionForm, StartForm, StepForm
 
 COMMENT_MAX = 500
 
@@ -139,6 +140,7 @@ def _editable(row):
 @bp.route("/v/<village>/rules/versions/<uuid>/articles/<article>/edit", methods=["GET", "POST"], endpoint="edit_article")
 @access("cadre", scope="village")
 def new_article(village, uuid, article=None):
+    """One article, saved through the sync engine like a phone's offline edit (the page works offline too)."""
     row = _version(uuid)
     existing = None
     if article:
@@ -148,17 +150,34 @@ def new_article(village, uuid, article=None):
     problem = _editable(row)
     if problem:
         return render_template("rules/refused.html", version=row, reason=problem), 409
-    form = ArticleForm(data={**existing, **existing["limit_values"]} if existing and request.method == "GET" else None)
-    if form.validate_on_submit():
-        try:
-            data.save_article(g.db, row, {"uuid": form.uuid.data or None, "chapter": form.chapter.data,
-                                          "title": (form.title.data or "").strip(), "body": form.body.data.strip(),
-                                          "banquet_tables": form.banquet_tables.data,
-                                          "gift_amount": form.gift_amount.data}, current_user.username, existing)
-        except records.UuidTaken:
-            abort(400)
-        return redirect(url_for("rules.version", village=village, uuid=uuid))
-    return render_template("rules/article_form.html", form=form, version=row, article=existing)
+    if request.method == "GET":
+        pairs = drafts.article_payload(existing) if existing else [["version", uuid], ["chapter", "村风民俗"]]
+        form = drafts.make_article_form(g.db, village, MultiDict([tuple(p) for p in pairs]), record=existing)
+        response = make_response(_article_page(form, row, existing))
+        if existing is None:
+            response.headers["X-Offline-Copy"] = "form"  # a blank page: the phone may keep it
+        return response
+    record_uuid = existing["uuid"] if existing else (request.form.get("uuid") or records.new_uuid())
+    if not records.valid_uuid(record_uuid):
+        abort(400)
+    base = request.form.get("base_version", "")
+    edit = {"edit_id": request.form.get("edit_id") or records.new_uuid(), "uuid": record_uuid, "type": "rule_article",
+            "base_version": int(base) if base.isdigit() else None, "payload": sync.form_payload(request.form)}
+    result = sync.apply_edit(g.db, current_user, village, edit)
+    if result["status"] == "invalid" and result.get("errors"):
+        form = drafts.make_article_form(g.db, village, MultiDict([tuple(p) for p in edit["payload"]]), record=existing)
+        form.validate()
+        return _article_page(form, row, existing, uuid=record_uuid, edit_id=records.new_uuid()), 422
+    if result["status"] not in ("accepted", "conflict"):
+        abort(400)
+    flash("已保存这一条" if result["status"] == "accepted" else "这一条别人也同时改了，两份都留着，请到“待定”里选定")
+    return redirect(url_for("rules.version", village=village, uuid=uuid))
+
+
+def _article_page(form, version_row, existing, uuid="", edit_id=""):
+    return render_template("rules/article_form.html", form=form, version=version_row, article=existing,
+                           uuid=existing["uuid"] if existing else uuid, edit_id=edit_id,
+                           base_version=existing["version"] if existing else "")
 
 
 @bp.route("/v/<village>/rules/versions/<uuid>/steps/<step>", methods=["GET", "POST"])

@@ -1,0 +1,80 @@
+"""Drafting articles offline: the "rule_article" record type of the sync engine (the phone keeps the new-article page,
+queues what a cadre types with no signal and sends it later), its form on name/value pairs and its table columns."""
+import json
+
+from flask import url_for
+from werkzeug.datastructures import MultiDict
+from wtforms import HiddenField
+
+from .. import sync
+from .forms import ArticleForm
+
+EDITABLE = ("consultation", "draft")
+
+
+class DraftForm(ArticleForm):
+    version = HiddenField()
+
+    def validate(self, extra_validators=None):
+        ok = super().validate(extra_validators)
+        row = self.version_row
+        if row is None:
+            self.version.errors = ["找不到这一版村规民约，请从村规民约页面重新打开"]
+            return False
+        if row["stage"] not in EDITABLE:
+            from .procedure import LABELS
+            self.version.errors = [(f"第 {row['number']} 版已经到了「{LABELS[row['stage']]}」，条文不能再改；"
+                                    "您写的内容还在，请抄下来交给村干部")]
+            return False
+        if self.record is not None and self.record["version_uuid"] != row["uuid"]:
+            self.version.errors = ["这一条不属于这一版"]
+            return False
+        return ok
+
+
+def article_payload(row):
+    limits = json.loads(row["limits"] or "{}")
+    return [["version", row["version_uuid"]], ["chapter", row["chapter"] or ""], ["title", row["title"] or ""],
+            ["body", row["body"]], ["banquet_tables", str(limits.get("banquet_tables", ""))],
+            ["gift_amount", str(limits.get("gift_amount", ""))]]
+
+
+def make_article_form(db, village_code, formdata, record=None, csrf=False):
+    """The article form on request.form or a phone's pairs; None means "as stored" (the conflict view)."""
+    if formdata is None:
+        formdata = MultiDict([tuple(p) for p in article_payload(record)]) if record else MultiDict()
+    form = DraftForm(formdata=formdata, meta={"csrf": csrf})
+    form.record = record
+    form.version_row = next(db["rule_versions"].rows_where("uuid = ? and village_code = ?",
+                                                           [form.version.data or "", village_code]), None)
+    if record is not None:
+        form.sort_value = record["sort"]
+    else:
+        last = db.execute("select max(sort) from rule_articles where version_uuid = ?", [form.version.data or ""]).fetchone()
+        form.sort_value = (last[0] or 0) + 10
+    return form
+
+
+def article_columns(form):
+    limits = {k: getattr(form, k).data for k in ("banquet_tables", "gift_amount") if getattr(form, k).data is not None}
+    return {"version_uuid": form.version_row["uuid"], "chapter": form.chapter.data,
+            "title": (form.title.data or "").strip() or None, "body": form.body.data.strip(),
+            "limits": json.dumps(limits) if limits else None, "sort": form.sort_value}
+
+
+sync.register(sync.RecordType(
+    name="rule_article", table="rule_articles", label="村规民约条文", form=make_article_form, to_record=article_columns,
+    url=lambda row: url_for("rules.version", village=row["village_code"], uuid=row["version_uuid"])))
+
+
+def _new_article_pages(village_code):
+    """The new-article page of the version being drafted, kept on the cadre's phone for use with no signal."""
+    from .. import db as store
+    db = store.town_db(village_code[:9])
+    row = next(db["rule_versions"].rows_where("village_code = ? and stage in ('consultation', 'draft')", [village_code]),
+               None)
+    return [url_for("rules.new_article", village=village_code, uuid=row["uuid"])] if row else []
+
+
+if _new_article_pages not in sync.OFFLINE_PAGES:
+    sync.OFFLINE_PAGES.append(_new_article_pages)
