@@ -1,6 +1,7 @@
 """村规民约 in a real Chromium on a phone-sized screen: a villager with no account leaves an opinion on a consultation,
 and the text published after filing shows on the village's public page."""
 import pytest
+from conftest import CHIHE_TOWN, MINGXING_VILLAGE
 from playwright.sync_api import expect
 
 from villageapp import records
@@ -9,8 +10,6 @@ from villageapp.db import open_town
 from villageapp.meetings import data as meetings
 from villageapp.meetings.forms import formdata, make_meeting_form, meeting_columns
 from villageapp.rules import data, procedure
-
-from conftest import CHIHE_TOWN, MINGXING_VILLAGE
 
 pytestmark = pytest.mark.browser
 V = MINGXING_VILLAGE
