@@ -348,3 +348,45 @@ def test_an_adviser_cannot_send_article_drafts(app, client, auth):
             "payload": [["version", v["uuid"]], ["chapter", "总则"], ["body", "x"]]}
     assert client.post(f"/api/v/{MINGXING_VILLAGE}/edits", json={"edits": [edit]},
                        headers={"X-CSRFToken": token}).status_code == 403
+
+
+def test_first_making_in_a_new_village_starts_with_consultation_and_needs_articles(app, client, walk):
+    from villageapp import registry
+    from villageapp.rules import data as rules
+    new = "610922104204"
+    db = _db(app)
+    registry.add_village(db, new, "新民社区", "test", kind="社区")
+    db.close()
+    assert rules.title_for({"name": "新民社区", "kind": "社区"}) == "新民社区居民公约"
+    walk.as_(CHIHE)
+    status = client.get(f"/t/{CHIHE_TOWN}/rules/").text
+    assert "新民社区" in status and "还没有村规民约，请督促启动制定" in status
+    db = _db(app)
+    row, problem = rules.start_cycle(db, db["villages"].get(new), "test", "首次制定")
+    assert problem is None and row["number"] == 1 and row["stage"] == "consultation"
+    assert rules.rulebook(db, new)["title"] == "新民社区居民公约"
+    from villageapp.rules import procedure
+
+    class U:
+        username, role = "test", "cadre"
+    row = procedure.take_step(db, row, "consultation", U())
+    with pytest.raises(procedure.StepRefused, match="还没有任何条文"):
+        procedure.take_step(db, row, "draft", U())
+    db.close()
+    assert "第 1 版办理中：草案" in client.get(f"/t/{CHIHE_TOWN}/rules/").text
+
+
+def test_town_reminds_of_rules_filed_more_than_three_years_ago(app, client, walk):
+    db = _db(app)
+    db.execute("update rule_versions set filed_on = '2020-05-01' where village_code = ? and number = 1", [MINGXING_VILLAGE])
+    db.execute("delete from rule_articles where version_uuid in (select uuid from rule_versions where "
+               "village_code = ? and number = 2)", [MINGXING_VILLAGE])
+    db.execute("delete from rule_opinions where village_code = ?", [MINGXING_VILLAGE])
+    db.execute("delete from rule_steps where version_uuid in (select uuid from rule_versions where "
+               "village_code = ? and number = 2)", [MINGXING_VILLAGE])
+    db.execute("delete from rule_versions where village_code = ? and number = 2", [MINGXING_VILLAGE])
+    db.conn.commit()
+    db.close()
+    walk.as_(CHIHE)
+    page = client.get(f"/t/{CHIHE_TOWN}/rules/").text
+    assert "备案已超过 3 年，建议修订" in page and "超过 3 年" in page
