@@ -7,6 +7,7 @@ from conftest import CHENGGUAN, CHIHE, CHIHE_TOWN, GUYAN, LAWYER, MINGXING, MING
 
 from villageapp import db as store
 from villageapp import records
+from villageapp.clock import today
 from villageapp.councils import data as councils
 from villageapp.meetings import data as meetings
 from villageapp.meetings.forms import formdata, make_meeting_form, meeting_columns
@@ -26,15 +27,15 @@ def running(app):
         db.close()
 
 
-def vote_meeting(app, eligible_extra=0, votes_for=None, council="村民代表会议", confirm=True):
+def vote_meeting(app, eligible_extra=0, votes_for=None, council="村民代表会议", confirm=True, day=None):
     """A 明星村 meeting with every representative present; eligible_extra raises 应到 (to fail the quorum)."""
     with app.app_context():
         db = _db(app)
         body = councils.council_by_name(db, MINGXING_VILLAGE, council)
         reps = councils.members(db, body["uuid"], current_only=True)
         votes = len(reps) if votes_for is None else votes_for
-        payload = [["council", body["uuid"]], ["date", "2026-11-01"], ["time", "14:00"], ["place", "村委会"],
-                   ["host", reps[0]["name"]], ["recorder", reps[-1]["name"]], ["eligible", str(len(reps) + eligible_extra)],
+        payload = [["council", body["uuid"]], ["date", (day or today()).isoformat()], ["time", "14:00"],
+                   ["place", "村委会"], ["host", reps[0]["name"]], ["recorder", reps[-1]["name"]], ["eligible", str(len(reps) + eligible_extra)],
                    *[["attendees", m["uuid"]] for m in reps], ["agenda-0-title", "表决村规民约修订稿"],
                    ["agenda-0-votes_for", str(votes)], ["agenda-0-votes_against", str(len(reps) - votes)],
                    ["agenda-0-votes_abstain", "0"]]
@@ -63,7 +64,7 @@ class Walk:
         url = f"{V}/rules/versions/{uuid}/steps/{step}"
         page = self.client.get(url)
         token = csrf_from(page.text) if page.status_code == 200 else self.auth.token()
-        data = {"csrf_token": token, "done_on": "2026-11-20", **fields}
+        data = {"csrf_token": token, "done_on": today().isoformat(), **fields}
         return self.client.post(url, data=data)
 
     def post(self, url, **fields):
@@ -138,6 +139,12 @@ def test_whole_amendment_cycle_with_each_wrong_step_refused(app, client, walk):
     below = vote_meeting(app, votes_for=reps_present // 2)
     r = walk.step(uuid, "vote", meeting=below, agenda_item="1")
     assert r.status_code == 422 and "没有超过到会" in r.text and "表决没有通过" in r.text
+    from datetime import timedelta
+    early = vote_meeting(app, day=today() - timedelta(days=3))
+    r = walk.step(uuid, "vote", meeting=early, agenda_item="1")
+    assert r.status_code == 422 and "表决要在审核同意之后进行" in r.text
+    r = walk.step(uuid, "vote", meeting=vote_meeting(app), agenda_item="1", done_on=(today() - timedelta(days=30)).isoformat())
+    assert r.status_code == 422 and "日期不能早于上一步的日期" in r.text
     draft = vote_meeting(app, confirm=False)
     r = walk.step(uuid, "vote", meeting=draft, agenda_item="1")
     assert r.status_code == 422 and "还没确认" in r.text

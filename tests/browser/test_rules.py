@@ -5,6 +5,7 @@ from conftest import CHIHE_TOWN, MINGXING_VILLAGE
 from playwright.sync_api import expect
 
 from villageapp import records
+from villageapp.clock import today
 from villageapp.councils import data as councils
 from villageapp.db import open_town
 from villageapp.meetings import data as meetings
@@ -25,7 +26,7 @@ class Actor:
 def _vote_meeting(db):
     body = councils.council_by_name(db, V, "村民代表会议")
     reps = councils.members(db, body["uuid"], current_only=True)
-    payload = [["council", body["uuid"]], ["date", "2026-11-01"], ["time", "14:00"], ["place", "村委会"],
+    payload = [["council", body["uuid"]], ["date", today().isoformat()], ["time", "14:00"], ["place", "村委会"],
                ["host", reps[0]["name"]], ["recorder", reps[-1]["name"]], ["eligible", str(len(reps))],
                *[["attendees", m["uuid"]] for m in reps], ["agenda-0-title", "表决村规民约"],
                ["agenda-0-votes_for", str(len(reps))], ["agenda-0-votes_against", "0"], ["agenda-0-votes_abstain", "0"]]

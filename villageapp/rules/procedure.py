@@ -56,11 +56,14 @@ def check(version, step, role):
         raise StepRefused(f"「{LABELS[step]}」这一步由{owners}办理，您的账号不能做", 403)
 
 
-def vote_problem(db, village_code, meeting_uuid, item_index):
-    """Why a meeting cannot count as the vote on the rules, or None. Uses the meetings feature's quorum arithmetic."""
+def vote_problem(db, village_code, meeting_uuid, item_index, approved_on=None):
+    """Why a meeting cannot count as the vote on the rules, or None. Uses the meetings feature's quorum arithmetic.
+    approved_on: the town's approval; a meeting held before it voted on a text the town had not yet seen."""
     row = meetings.meeting(db, village_code, meeting_uuid) if meeting_uuid else None
     if row is None:
         return "请选择一次本村的村民会议或村民代表会议"
+    if approved_on and row["starts_at"][:10] < approved_on:
+        return f"这次会议（{row['starts_at'][:10]}）开在镇审核同意（{approved_on}）之前，表决要在审核同意之后进行"
     council = db["councils"].get(row["council_uuid"])
     if council["name"] not in VOTING_BODIES:
         return f"「{council['name']}」不能表决村规民约，要由村民会议或村民代表会议表决"
@@ -87,6 +90,11 @@ def take_step(db, version, step, user, outcome="done", done_on=None, note=None, 
     check(version, step, user.role)
     comments = {k: v.strip() for k, v in (comments or {}).items() if v and v.strip()}
     done_on = done_on or today().isoformat()
+    last = db.execute("select max(done_on) from rule_steps where version_uuid = ?", [version["uuid"]]).fetchone()[0]
+    if done_on > today().isoformat():
+        raise StepRefused("日期不能晚于今天", 422)
+    if last and done_on < last:
+        raise StepRefused(f"日期不能早于上一步的日期（{last}），每一步按先后办理", 422)
     changes = {}
     has_text = db.execute("select 1 from rule_articles where version_uuid = ?", [version["uuid"]]).fetchone()
     if step == "draft" and not has_text:
@@ -102,7 +110,9 @@ def take_step(db, version, step, user, outcome="done", done_on=None, note=None, 
         if outcome == "returned" and not comments and not note:
             raise StepRefused("退回修改时，请写明理由（可以逐条写）")
     if step == "vote":
-        problem = vote_problem(db, version["village_code"], meeting_uuid, agenda_item)
+        approved_on = db.execute("select max(done_on) from rule_steps where version_uuid = ? and step = 'approval' "
+                                 "and outcome = 'approved'", [version["uuid"]]).fetchone()[0]
+        problem = vote_problem(db, version["village_code"], meeting_uuid, agenda_item, approved_on)
         if problem:
             raise StepRefused(problem, 422)
         changes.update(meeting_uuid=meeting_uuid, agenda_item=agenda_item)
