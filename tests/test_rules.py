@@ -397,3 +397,14 @@ def test_town_reminds_of_rules_filed_more_than_three_years_ago(app, client, walk
     walk.as_(CHIHE)
     page = client.get(f"/t/{CHIHE_TOWN}/rules/").text
     assert "备案已超过 3 年，建议修订" in page and "超过 3 年" in page
+
+
+@pytest.mark.parametrize(("n", "words"), [(1, "一"), (10, "十"), (12, "十二"), (20, "二十"), (105, "一百零五"), (110, "一百一十")])
+def test_articles_are_numbered_in_chinese(n, words):
+    from villageapp.rules.data import cn_number
+    assert cn_number(n) == words
+
+
+def test_public_text_numbers_articles_in_chinese(client):
+    text = client.get(f"{V}/rules").text
+    assert "第一条" in text and "第七条" in text

@@ -84,11 +84,26 @@ def articles(db, version_uuid):
     return rows
 
 
+DIGITS = "零一二三四五六七八九"
+
+
+def cn_number(n):
+    """1 → 一, 10 → 十, 12 → 十二, 20 → 二十, 105 → 一百零五 (articles are numbered 第一条, 第十二条 …)."""
+    if n < 10:
+        return DIGITS[n]
+    if n < 100:
+        tens, ones = divmod(n, 10)
+        return ("" if tens == 1 else DIGITS[tens]) + "十" + (DIGITS[ones] if ones else "")
+    hundreds, rest = divmod(n, 100)
+    tail = "" if rest == 0 else ("零" + DIGITS[rest] if rest < 10 else cn_number(rest) if rest >= 20 else "一" + cn_number(rest))
+    return DIGITS[hundreds] + "百" + tail
+
+
 def chapters(rows):
     """Articles grouped by chapter in order, numbered 第一条… across the whole text."""
     out = []
     for n, a in enumerate(rows, 1):
-        a["number"] = n
+        a["number"] = cn_number(n)
         if not out or out[-1][0] != (a["chapter"] or ""):
             out.append((a["chapter"] or "", []))
         out[-1][1].append(a)
