@@ -210,6 +210,7 @@
         if (session.status === 401) return pauseForLogin();
         if (session.status !== 200 || !session.body) throw new Error("session " + session.status);
         return setMeta("last_contact", Date.now()).then(function () { return setMeta("auth", "ok"); })
+          .then(retryNow)  // the server answered: the backoff of tries that failed with no signal is over, whatever started this flush
           .then(function () { notify("contact"); return loop(session.body.csrf_token); });
       }, function () { return networkDown(edits); });
     });
