@@ -91,6 +91,7 @@ ROUTES = {
     "rules.diff": ("GET", V + "/rules/versions/{rule_version}/diff", "cadre adviser town county", 200),
     "rules.new_article": ("GET", V + "/rules/versions/{rule_version}/articles/new", "cadre", 409),
     "rules.edit_article": ("GET", V + "/rules/versions/{rule_version}/articles/{rule_article}/edit", "cadre", 409),
+    "rules.file": ("GET", V + "/rules/versions/{rule_version}/files/{rule_file}", "cadre adviser town county", 200),
     "rules.step": ("GET", V + "/rules/versions/{rule_version}/steps/review", "adviser", 200),
     "rules.answer": ("GET", V + "/rules/opinions/{rule_opinion}", "cadre", 200),
     "rules.town": ("GET", T + "/rules/", "town county", 200),
@@ -147,11 +148,12 @@ def matrix_app(instance_path):
         rule_version = next(db["rule_versions"].rows_where("village_code = ? and stage = 'review'", [MINGXING_VILLAGE]))
         rule_article = next(db["rule_articles"].rows_where("version_uuid = ?", [rule_version["uuid"]]))
         rule_opinion = next(db["rule_opinions"].rows_where("version_uuid = ?", [rule_version["uuid"]]))
+        rule_file = attachments.add(db, rule_version["uuid"], "审查意见.pdf", "application/pdf", b"%PDF-1.4 rules", "test")
         db.close()
     app.ids = {"notice": notice["uuid"], "sha256": sha, "objection": objection["uuid"],
                "household": household["uuid"], "cadre_id": cadre_id, **meeting_ids,
                "rule_version": rule_version["uuid"], "rule_article": rule_article["uuid"],
-               "rule_opinion": rule_opinion["uuid"]}
+               "rule_opinion": rule_opinion["uuid"], "rule_file": rule_file}
     return app
 
 

@@ -408,3 +408,33 @@ def test_articles_are_numbered_in_chinese(n, words):
 def test_public_text_numbers_articles_in_chinese(client):
     text = client.get(f"{V}/rules").text
     assert "第一条" in text and "第七条" in text
+
+
+def test_filing_keeps_the_scanned_receipt_and_a_bad_file_is_refused_next_to_the_field(app, client, walk):
+    import io
+
+    from villageapp.rules import procedure
+
+    class U:
+        def __init__(self, role):
+            self.username, self.role = "test", role
+    meeting = vote_meeting(app)
+    db = _db(app)
+    v = next(db["rule_versions"].rows_where("village_code = ? and stage = 'review'", [MINGXING_VILLAGE]))
+    for step, role, extra in (("review", "adviser", {"outcome": "passed"}), ("approval", "town", {"outcome": "approved"}),
+                              ("vote", "cadre", {"meeting_uuid": meeting, "agenda_item": 0})):
+        v = procedure.take_step(db, v, step, U(role), **extra)
+    db.close()
+    walk.as_(CHIHE)
+    url = f"{V}/rules/versions/{v['uuid']}/steps/filing"
+    token = csrf_from(client.get(url).text)
+    r = client.post(url, data={"csrf_token": token, "done_on": today().isoformat(), "filing_no": "池备〔2026〕3号",
+                               "files": (io.BytesIO(b"not a pdf"), "回执.txt")}, content_type="multipart/form-data")
+    assert r.status_code == 422 and "不能上传" in r.text and 'value="池备〔2026〕3号"' in r.text
+    r = client.post(url, data={"csrf_token": token, "done_on": today().isoformat(), "filing_no": "池备〔2026〕3号",
+                               "files": (io.BytesIO(b"%PDF-1.4 receipt"), "备案回执.pdf")}, content_type="multipart/form-data")
+    assert r.status_code == 302
+    page = client.get(f"{V}/rules/versions/{v['uuid']}").text
+    assert "备案回执.pdf" in page and "附件：备案回执.pdf" in page
+    link = re.search(r'href="([^"]+/files/[0-9a-f]{64})"', page).group(1)
+    assert client.get(link).data == b"%PDF-1.4 receipt"

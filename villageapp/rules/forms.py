@@ -2,7 +2,17 @@
 opinion (no account), a cadre's answer, and starting an amendment. Messages in Chinese, next to the field."""
 from typing import ClassVar
 
-from wtforms import BooleanField, DateField, HiddenField, IntegerField, RadioField, SelectField, StringField, TextAreaField
+from wtforms import (
+    BooleanField,
+    DateField,
+    HiddenField,
+    IntegerField,
+    MultipleFileField,
+    RadioField,
+    SelectField,
+    StringField,
+    TextAreaField,
+)
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
 from ..forms import Form, choices, client_uuid
@@ -36,6 +46,7 @@ class StepForm(Form):
     note = TextAreaField("情况说明", validators=[Optional(), Length(max=2000, message="不超过 2000 字")])
     documents = StringField("材料（如会议记录编号、征求意见稿份数）", validators=[
         Optional(), Length(max=200, message="不超过 200 字")])
+    files = MultipleFileField("材料照片或 PDF（如备案回执、审查意见书，可不传，每个不超过 5 MB）")
 
     OUTCOMES: ClassVar[dict] = {"review": [("passed", "审查通过，没有违法内容"), ("commented", "提出修改意见（退回起草）")],
                 "approval": [("approved", "审核同意，可以提交表决"), ("returned", "退回修改（写明理由）")]}

@@ -2,7 +2,7 @@
 which refuses a step out of order or by the wrong role with a Chinese reason, and records (and audits) a step taken."""
 import json
 
-from .. import audit
+from .. import attachments, audit
 from ..clock import now_iso, today
 from ..meetings import data as meetings
 from ..meetings import rules as quorum_rules
@@ -85,8 +85,9 @@ def vote_problem(db, village_code, meeting_uuid, item_index, approved_on=None):
 
 
 def take_step(db, version, step, user, outcome="done", done_on=None, note=None, documents=None, comments=None,
-              meeting_uuid=None, agenda_item=None, filing_no=None):
-    """Take one step of the procedure on a version. Raises StepRefused; returns the updated version row."""
+              meeting_uuid=None, agenda_item=None, filing_no=None, files=()):
+    """Take one step of the procedure on a version. Raises StepRefused; returns the updated version row.
+    files: [(filename, content_type, bytes)] already checked by attachments.prepare, kept with the version."""
     check(version, step, user.role)
     comments = {k: v.strip() for k, v in (comments or {}).items() if v and v.strip()}
     done_on = done_on or today().isoformat()
@@ -128,7 +129,12 @@ def take_step(db, version, step, user, outcome="done", done_on=None, note=None, 
     back = outcome in ("commented", "returned")
     stage = "draft" if back else next_step(step)
     changes["stage"] = stage
+    if files:
+        names = "、".join(name for name, _type, _data in files)
+        documents = f"{documents.strip()}；附件：{names}" if (documents or "").strip() else f"附件：{names}"
     with db.atomic():
+        for name, kind, blob in files:
+            attachments.add(db, version["uuid"], name, kind, blob, user.username)
         before = db["rule_versions"].get(version["uuid"])
         db["rule_steps"].insert({"version_uuid": version["uuid"], "village_code": version["village_code"], "step": step,
                                  "outcome": outcome, "done_on": done_on, "note": (note or "").strip() or None,

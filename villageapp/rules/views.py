@@ -1,10 +1,12 @@
 """Views of one village's 村规民约: the public text, poster, consultation and search (no login); the cadres' pages to
 start a cycle, draft article by article and answer opinions; and the step page each role uses for its own step."""
-from flask import abort, flash, g, make_response, redirect, render_template, request, url_for
+import io
+
+from flask import abort, flash, g, make_response, redirect, render_template, request, send_file, url_for
 from flask_login import current_user
 from werkzeug.datastructures import MultiDict
 
-from .. import records, sync
+from .. import attachments, records, sync
 from ..access import VILLAGE_READERS, access
 from . import bp, data, drafts, procedure, search
 from .forms import AnswerForm, OpinionForm, StartForm, StepForm
@@ -115,7 +117,7 @@ def start(village):
 @access(*VILLAGE_READERS, scope="village")
 def version(village, uuid):
     row = _version(uuid)
-    return render_template("rules/version.html", version=row, text=data.chapters(data.articles(g.db, uuid)),
+    return render_template("rules/version.html", version=row, files=attachments.listing(g.db, uuid), text=data.chapters(data.articles(g.db, uuid)),
                            trail=procedure.steps(g.db, uuid), labels=procedure.LABELS, limits=data.LIMITS,
                            owners=procedure.OWNERS, editable=row["stage"] in ("consultation", "draft"),
                            book=data.rulebook(g.db, village))
@@ -196,14 +198,16 @@ def step(village, uuid, step):
     text = data.articles(g.db, uuid)
     comments = {a["uuid"]: (request.form.get("comment-" + a["uuid"]) or "")[:COMMENT_MAX] for a in text}
     status = 200
-    if form.validate_on_submit():
+    valid = form.validate_on_submit()
+    files = _uploaded_files(form) if request.method == "POST" else []  # after validate(), which resets errors
+    if valid and not form.files.errors:
         try:
             procedure.take_step(g.db, row, step, current_user, outcome=form.outcome.data or "done",
                                 done_on=form.done_on.data.isoformat(), note=form.note.data,
                                 documents=form.documents.data, comments=comments,
                                 meeting_uuid=form.meeting.data or None,
                                 agenda_item=form.agenda_item.data - 1 if form.agenda_item.data else None,
-                                filing_no=form.filing_no.data)
+                                filing_no=form.filing_no.data, files=files)
         except procedure.StepRefused as refused:
             form.note.errors = [*form.note.errors]
             flash(str(refused), "error")
@@ -215,6 +219,30 @@ def step(village, uuid, step):
         status = 422
     return render_template("rules/step.html", form=form, version=row, step=step, label=procedure.LABELS[step],
                            text=data.chapters(text), comments=comments), status
+
+
+def _uploaded_files(form):
+    """Check every chosen file; errors go next to the file field. Returns [(name, type, bytes)]."""
+    files = []
+    for storage in request.files.getlist(form.files.name):
+        if storage and storage.filename:
+            try:
+                files.append(attachments.prepare(storage.filename, storage.read()))
+            except attachments.AttachmentError as error:
+                form.files.errors = [*form.files.errors, str(error)]
+    return files
+
+
+@bp.route("/v/<village>/rules/versions/<uuid>/files/<sha256>")
+@access(*VILLAGE_READERS, scope="village")
+def file(village, uuid, sha256):
+    _version(uuid)
+    row = attachments.get(g.db, uuid, sha256)
+    if row is None:
+        abort(404)
+    response = send_file(io.BytesIO(row["data"]), mimetype=row["content_type"], download_name=row["filename"])
+    response.headers["Cache-Control"] = "private, max-age=31536000, immutable"
+    return response
 
 
 def _voting_meetings():
