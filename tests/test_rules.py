@@ -167,6 +167,7 @@ def test_whole_amendment_cycle_with_each_wrong_step_refused(app, client, walk):
     assert public.status_code == 200 and public.headers["X-Offline-Copy"] == "public"
     assert "池备〔2026〕1号" in public.text and "村民委员会组织法" in public.text and "第 2 版" in public.text
     assert "礼金" in client.get(f"{V}/rules/poster").text
+    assert "关于公布明星村村规民约（第 2 版）的公告" in client.get(f"{V}/").text
     walk.as_(MINGXING)
     db = _db(app)
     v1 = next(db["rule_versions"].rows_where("village_code = ? and number = 1", [MINGXING_VILLAGE]))

@@ -145,11 +145,23 @@ def take_step(db, version, step, user, outcome="done", done_on=None, note=None, 
                                                      "version": (before["version"] or 0) + 1})
         after = db["rule_versions"].get(version["uuid"])
         if stage == "published":
-            db["rulebooks"].update(version["rulebook_uuid"], {"current_version": version["number"],
-                                                              "updated_at": now_iso()})
+            book = db["rulebooks"].get(version["rulebook_uuid"])
+            db["rulebooks"].update(book["uuid"], {"current_version": version["number"], "updated_at": now_iso()})
+            _announce(db, book, after, user)
         audit.record(db, user.username, "rule_" + step, "rule_versions", version["uuid"], version["village_code"],
                      before, after, f"村规民约第 {version['number']} 版：{LABELS[step]} · {OUTCOMES.get(outcome, outcome)}")
     return after
+
+
+def _announce(db, book, version, user):
+    """Publishing also puts a line on the 村务公开 board (村务), pointing to the full text on the public page."""
+    from ..notices import data as notices
+    body = (f"{book['title']}第 {version['number']} 版经村民会议（村民代表会议）表决通过，"
+            f"已于 {version['filed_on']} 报镇备案（{version['filing_no']}），现予公布。"
+            "全文请点村务公开页上的“村规民约全文”，也张贴在村委会公开栏。")
+    notices.create_notice(db, version["village_code"], {
+        "title": f"关于公布{book['title']}（第 {version['number']} 版）的公告", "category": "村务", "body": body,
+        "publish_date": version["published_on"], "end_date": None}, [], user.username)
 
 
 def steps(db, version_uuid):
