@@ -439,3 +439,8 @@ def test_filing_keeps_the_scanned_receipt_and_a_bad_file_is_refused_next_to_the_
     assert "备案回执.pdf" in page and "附件：备案回执.pdf" in page
     link = re.search(r'href="([^"]+/files/[0-9a-f]{64})"', page).group(1)
     assert client.get(link).data == b"%PDF-1.4 receipt"
+
+
+def test_village_home_tile_says_where_the_rules_stand(client, auth):
+    auth.login(MINGXING)
+    assert "第 2 版：法律顾问审查" in client.get(f"{V}/home").text
