@@ -444,3 +444,9 @@ def test_filing_keeps_the_scanned_receipt_and_a_bad_file_is_refused_next_to_the_
 def test_village_home_tile_says_where_the_rules_stand(client, auth):
     auth.login(MINGXING)
     assert "第 2 版：法律顾问审查" in client.get(f"{V}/home").text
+
+
+@pytest.mark.parametrize("query", ["%", "_", '"', "礼金 OR", "NEAR("])
+def test_search_takes_any_text_literally(client, query):
+    r = client.get(f"{V}/rules/search", query_string={"q": query})
+    assert r.status_code == 200 and "找到 0 条" in r.text
