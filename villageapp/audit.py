@@ -13,7 +13,9 @@ ACTIONS = {
     "create": "新建", "update": "修改", "delete": "删除", "publish": "发布", "withdraw": "撤回",
     "answer": "答复", "import": "导入", "login": "登录", "deactivate": "停用", "activate": "启用",
     "reset_password": "重置密码", "confirm": "确认", "amend": "更正", "resolve": "处理冲突", "conflict": "同时修改",
-    "needs_review": "确认后又改",
+    "needs_review": "确认后又改", "rule_start": "村规民约·开始", "rule_consultation": "村规民约·征集意见",
+    "rule_draft": "村规民约·草案", "rule_review": "村规民约·法律顾问审查", "rule_approval": "村规民约·镇审核",
+    "rule_vote": "村规民约·表决", "rule_filing": "村规民约·备案", "rule_publish": "村规民约·公布",
 }
 
 
