@@ -94,8 +94,14 @@
         URL.revokeObjectURL(url);
         (function attempt(q) {
           c.toBlob(function (blob) {
-            if (blob.size > 300 * 1024 && q > 0.35) return attempt(q - 0.1);
-            resolve(blob);
+            if (blob.size <= 300 * 1024 || c.width < 400) return resolve(blob);
+            if (q > 0.35) return attempt(q - 0.1);
+            // quality alone was not enough (a very detailed photo): fewer pixels, then try again
+            var smaller = document.createElement("canvas");
+            smaller.width = Math.round(c.width * 0.8); smaller.height = Math.round(c.height * 0.8);
+            smaller.getContext("2d").drawImage(c, 0, 0, smaller.width, smaller.height);
+            c = smaller;
+            attempt(0.6);
           }, "image/jpeg", q);
         })(0.7);
       };

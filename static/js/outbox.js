@@ -116,7 +116,7 @@
         tx.oncomplete = function () { resolve(edit); };
         tx.onerror = tx.onabort = function () { reject(tx.error); };
       });
-    }).then(function (e) { askPersist(); notify("queued"); registerSync(); soon(); return e; });
+    }).then(function (e) { askPersist(); notify("queued"); registerSync(); soon(300); return e; });  // a burst of saves: one flush
   }
 
   function askPersist() {
@@ -151,15 +151,16 @@
         return lock ? fn() : "busy";   // another tab (or the worker) is sending: it sends everything
       });
     }
-    // fallback: a lease in IndexedDB, taken in one transaction so two tabs cannot both hold it
-    var me = uuid4();
+    // fallback: a lease in IndexedDB, taken in one transaction so two tabs cannot both hold it. The owner is the
+    // tab (kept in sessionStorage), so the next page of a tab that left while sending takes its own lease back
+    var me = tabId();
     heldLease = me;
     return open().then(function (db) {
       return new Promise(function (resolve) {
         var tx = db.transaction(["meta"], "readwrite"), store = tx.objectStore("meta"), got = false;
         store.get("lease").onsuccess = function (e) {
           var lease = e.target.result && e.target.result.value;
-          if (!lease || lease.until < Date.now()) { store.put({ key: "lease", value: { owner: me, until: Date.now() + LEASE_MS } }); got = true; }
+          if (!lease || lease.until < Date.now() || lease.owner === me) { store.put({ key: "lease", value: { owner: me, until: Date.now() + LEASE_MS } }); got = true; }
         };
         tx.oncomplete = function () { resolve(got); };
         tx.onerror = function () { resolve(false); };
@@ -170,6 +171,16 @@
       return Promise.resolve(fn()).then(function (r) { return release().then(function () { return r; }); },
         function (err) { return release().then(function () { throw err; }); });
     });
+  }
+
+  var workerTab = null;
+  function tabId() {
+    try {
+      var id = root.sessionStorage && sessionStorage.getItem("villageapp-tab");
+      if (!id && root.sessionStorage) { id = uuid4(); sessionStorage.setItem("villageapp-tab", id); }
+      if (id) return id;
+    } catch (e) { /* storage blocked: one id for this page's life */ }
+    return workerTab || (workerTab = uuid4());
   }
 
   // now=true (the signal came back, the app was opened): records waiting out a backoff go at once

@@ -406,10 +406,6 @@ def test_two_tabs_flushing_at_once_send_a_record_once(context, live_server, serv
     assert len(server.revisions(uuid)) == 1
 
 
-@pytest.mark.xfail(strict=False, reason="BUG outbox.js: without Web Locks, the form page takes the IndexedDB lease when 保存 "
-                   "queues the record and leaves for 待发送 while holding it; the pagehide release (an IndexedDB write "
-                   "during unload) often does not land, so the next page finds the lease busy until it expires (30 s). "
-                   "Not strict: it passes when the release happens to land")
 def test_without_web_locks_a_record_saved_from_the_form_is_sent(context, live_server, server):
     context.add_init_script(NO_WEB_LOCKS)
     before = server.meetings()
