@@ -187,15 +187,20 @@ def test_invalid_minutes_come_back_with_chinese_errors_and_everything_typed(app,
     assert meeting(app, uid) is None
 
 
-def test_the_sync_answer_names_the_field_of_each_error(app):
-    row = council(app, "红白理事会")
-    fields = minutes_form(row, members(app, row), **{"agenda-0-votes_for": "50", "present": "1"})
+def sync_new(app, fields):
+    """New minutes sent as a phone sends them (name/value pairs) straight to the sync engine; its answer."""
     payload = [[k, v] for k, vs in fields.items() for v in (vs if isinstance(vs, list) else [vs])
                if k not in ("uuid", "edit_id", "base_version")]
     with app.test_request_context():
-        result = sync.apply_edit(town(app), cadre(app), MINGXING_VILLAGE, {
+        return sync.apply_edit(town(app), cadre(app), MINGXING_VILLAGE, {
             "edit_id": str(uuidlib.uuid4()), "uuid": str(uuidlib.uuid4()), "type": "meeting", "base_version": None,
             "payload": payload})
+
+
+def test_the_sync_answer_names_the_field_of_each_error(app):
+    row = council(app, "红白理事会")
+    fields = minutes_form(row, members(app, row), **{"agenda-0-votes_for": "50", "present": "1"})
+    result = sync_new(app, fields)
     assert result["status"] == "invalid" and result["http"] == 422
     assert "比到会的 1 人还多" in result["errors"]["agenda-0-votes_for"][0]
     assert "实到人数比打勾和写上的" in result["errors"]["present"][0]
@@ -209,12 +214,7 @@ def test_the_sync_answer_names_the_field_of_each_error(app):
 def test_an_error_inside_a_row_alone_makes_the_minutes_invalid(app, field, value, message):
     row = council(app, "红白理事会")
     fields = minutes_form(row, members(app, row), **{field: value})
-    payload = [[k, v] for k, vs in fields.items() for v in (vs if isinstance(vs, list) else [vs])
-               if k not in ("uuid", "edit_id", "base_version")]
-    with app.test_request_context():
-        result = sync.apply_edit(town(app), cadre(app), MINGXING_VILLAGE, {
-            "edit_id": str(uuidlib.uuid4()), "uuid": str(uuidlib.uuid4()), "type": "meeting", "base_version": None,
-            "payload": payload})
+    result = sync_new(app, fields)
     assert result["status"] == "invalid", result
     if message:
         assert any(message in m for ms in result["errors"].values() for m in ms)
