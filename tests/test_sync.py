@@ -57,6 +57,14 @@ def notes(app):
     return rows
 
 
+def change_note(app, uuid, columns):
+    """Change a test record behind the app's back (as another feature would: confirm it, move it)."""
+    with app.app_context():
+        db = store.open_town(CHIHE_TOWN, app)
+        db["test_notes"].update(uuid, columns)
+        db.close()
+
+
 def session_token(client):
     response = client.get("/api/session")
     assert response.status_code == 200
@@ -189,10 +197,7 @@ def test_town_staff_see_conflicts_but_only_cadres_decide(app, cadre, notes, auth
 def test_an_edit_of_a_locked_record_is_kept_for_review(app, cadre, notes):
     e = edit()
     send(cadre, e)
-    with app.app_context():
-        db = store.open_town(CHIHE_TOWN, app)
-        db["test_notes"].update(e["uuid"], {"state": "confirmed"})
-        db.close()
+    change_note(app, e["uuid"], {"state": "confirmed"})
     answer = send(cadre, edit(uuid=e["uuid"], base=1, title="确认后又改")).json["results"][0]
     assert answer["status"] == "needs_review"
     rows, revisions = notes()
@@ -239,10 +244,7 @@ def test_town_staff_and_other_villages_cannot_send(app, auth, notes):
 def test_a_record_of_another_village_cannot_be_edited_through_this_one(app, cadre, notes, auth):
     e = edit()
     send(cadre, e)
-    with app.app_context():
-        db = store.open_town(CHIHE_TOWN, app)
-        db["test_notes"].update(e["uuid"], {"village_code": "610922104202"})
-        db.close()
+    change_note(app, e["uuid"], {"village_code": "610922104202"})
     answer = send(cadre, edit(uuid=e["uuid"], base=1, title="越权")).json["results"][0]
     assert answer["http"] == 403
 

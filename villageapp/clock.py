@@ -24,6 +24,14 @@ def parse_date(value):
     return date.fromisoformat(value[:10]) if value else None
 
 
+def parse_date_or_none(value):
+    """A date typed by a person (a filter, a form not yet validated): None when empty or not a date."""
+    try:
+        return parse_date(value) if value else None
+    except ValueError:
+        return None
+
+
 def cn_date(value, weekday=True):
     """2026-11-26 → 11月26日 (周四); another year → 2025年11月26日."""
     d = parse_date(value)

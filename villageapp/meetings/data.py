@@ -6,7 +6,7 @@ import json
 from datetime import date, timedelta
 
 from .. import attachments, audit, records
-from ..clock import now, now_iso, parse_date, today
+from ..clock import now, now_iso, today
 from ..councils import data as councils
 from . import rules
 
@@ -282,9 +282,3 @@ def quarter_table(db, start, end):
         rows.append({"code": v["code"], "name": v["name"], "cells": cells, "unmet": unmet})
     return rows
 
-
-def parse_day(value):
-    try:
-        return parse_date(value) if value else None
-    except ValueError:
-        return None

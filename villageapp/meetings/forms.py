@@ -13,7 +13,7 @@ from wtforms import (BooleanField, DateField, Field, FieldList, FormField, Hidde
                      StringField, TextAreaField, TimeField)
 from wtforms.validators import DataRequired, Length, NumberRange, Optional, ValidationError
 
-from ..clock import now, parse_date
+from ..clock import now, parse_date, parse_date_or_none
 from ..councils import data as councils
 from ..forms import Form, MultiCheckboxField, choices, client_uuid, leaf_fields
 from . import rules
@@ -159,7 +159,7 @@ def make_meeting_form(db, village_code, formdata, record=None, csrf=False, form_
     name = form.council_row["name"] if form.council_row else ""
     form.eligible_basis.choices = choices([(b, rules.BASES[b]) for b in rules.bases_for(name)])
     form.roster = {m["uuid"]: m for m in councils.members(db, form.council_row["uuid"])} if form.council_row else {}
-    day = _safe_date(formdata.get("date")) or (parse_date(record["starts_at"]) if record else None) or now().date()
+    day = parse_date_or_none(formdata.get("date")) or (parse_date(record["starts_at"]) if record else None) or now().date()
     before = set()
     if record and form.council_row and record["council_uuid"] == form.council_row["uuid"]:
         before = {a["uuid"] for a in json.loads(record["attendees"] or "[]") if a.get("uuid")}
@@ -168,13 +168,6 @@ def make_meeting_form(db, village_code, formdata, record=None, csrf=False, form_
     form.attendees.choices = choices([(m["uuid"], f"{m['name']}（{m['position']}）") for m in shown])
     form.shown_members = {m["uuid"]: m for m in shown}
     return form
-
-
-def _safe_date(value):
-    try:
-        return parse_date(value) if value else None
-    except ValueError:
-        return None
 
 
 def meeting_columns(form):

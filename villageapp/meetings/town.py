@@ -6,6 +6,7 @@ import io
 from flask import g, make_response, render_template, request
 
 from ..access import access
+from ..clock import parse_date_or_none
 from ..councils import data as councils
 from . import bp, data
 
@@ -15,7 +16,7 @@ def _filters():
     villages = {v["code"]: v["name"] for v in g.db["villages"].rows_where(order_by="code")}
     query = {"village_code": f["village"] if f["village"] in villages else None,
              "council_name": f["council"] if f["council"] in councils.COUNCIL_NAMES else None,
-             "start": data.parse_day(f["start"]), "end": data.parse_day(f["end"]),
+             "start": parse_date_or_none(f["start"]), "end": parse_date_or_none(f["end"]),
              "state": f["state"] if f["state"] in data.STATES else None}
     return f, query, villages
 
