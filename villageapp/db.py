@@ -121,6 +121,20 @@ def m001_directory(db):
                         "village_code": str, "summary": str, "before": str, "after": str}, pk="id")
 
 
+@directory_migrations()
+def m002_sign_in(db):
+    # wrong-password limits count per (account, address) and per address: index what the throttle asks
+    db["login_failures"].create_index(["username", "ip", "at"])
+    db["login_failures"].create_index(["ip", "at"])
+    # one row per sign-in; the cookie carries only a random token whose SHA-256 is the id here, so signing out,
+    # a password reset or a deactivation ends the sign-in on the server, and a copied cookie stops working
+    db["sessions"].create({"id": str, "user_id": int, "remember": int, "ip": str, "created_at": str, "expires_at": str,
+                           "revoked_at": str}, pk="id", not_null={"user_id", "created_at", "expires_at"},
+                          foreign_keys=[("user_id", "users", "id")])
+    db["sessions"].create_index(["user_id", "revoked_at"])
+    db["sessions"].create_index(["expires_at"])
+
+
 @town_migrations()
 def m001_registry(db):
     db["villages"].create(_record(code=str, name=str, kind=str, model=int), pk="code",
