@@ -4,6 +4,7 @@ import secrets
 
 from flask import Flask, render_template, request
 from flask_wtf.csrf import CSRFProtect
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from . import settings
 
@@ -25,9 +26,17 @@ def create_app(test_config=None):
         app.config.from_mapping(test_config)
     app.config.setdefault("WTF_I18N_ENABLED", False)  # WTForms’ own zh messages, no Babel needed
     app.config.setdefault("WTF_CSRF_TIME_LIMIT", None)  # a form left open offline for days must still post
-    app.config.setdefault("SESSION_COOKIE_SAMESITE", "Lax")
-    app.config.setdefault("REMEMBER_COOKIE_SAMESITE", "Lax")
-    app.config.setdefault("REMEMBER_COOKIE_HTTPONLY", True)
+    # cookies: HttpOnly, SameSite=Lax (Flask defines SESSION_COOKIE_SAMESITE as None: setdefault would do nothing),
+    # Secure when the public address is https
+    secure = app.config.get("SECURE_COOKIES")
+    if secure is None:
+        secure = app.config["PUBLIC_BASE_URL"].lower().startswith("https://")
+    for cookie in ("SESSION", "REMEMBER"):
+        app.config.update({f"{cookie}_COOKIE_SAMESITE": "Lax", f"{cookie}_COOKIE_HTTPONLY": True,
+                           f"{cookie}_COOKIE_SECURE": bool(secure)})
+    if app.config["TRUST_PROXY"]:  # behind nginx: the client's address and https come from X-Forwarded-* headers
+        hops = int(app.config["TRUST_PROXY"])
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = _instance_secret(app.instance_path)
 
@@ -37,6 +46,8 @@ def create_app(test_config=None):
     auth.login_manager.init_app(app)
     assets.init_app(app)
     compress.init_app(app)
+    from . import headers
+    headers.init_app(app)
 
     from . import audit, conflicts, councils, home, meetings, notices, pwa, registry, rules, sync
     for module in (home, auth, registry, notices, councils, meetings, rules, audit, sync, conflicts, pwa):

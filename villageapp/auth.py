@@ -1,6 +1,6 @@
 """Signing in and out (throttled, remember-me for phones), the current user, and the accounts
 that town staff keep for their villages' cadres and legal advisers."""
-from datetime import timedelta
+import secrets
 from urllib.parse import urlsplit
 
 from flask import Blueprint, current_app, flash, g, redirect, render_template, request, url_for
@@ -10,10 +10,10 @@ from werkzeug.security import check_password_hash, generate_password_hash
 from wtforms import BooleanField, PasswordField, SelectField, StringField
 from wtforms.validators import DataRequired, EqualTo, Length, Optional, Regexp, ValidationError
 
-from . import audit
+from . import audit, sessions, throttle
 from . import db as store
 from .access import POSITIONS, ROLES, access
-from .clock import now, now_iso
+from .clock import now_iso
 from .forms import Form, MultiCheckboxField, choices
 
 bp = Blueprint("auth", __name__)
@@ -35,6 +35,7 @@ class User(UserMixin):
         self.town_code = row["town_code"]
         self.position = row["position"]
         self.villages = villages
+        self.session_token = None  # set when signed in: the token of this sign-in's row in the sessions table
 
     @property
     def is_active(self):
@@ -45,8 +46,8 @@ class User(UserMixin):
         return self.position if self.role == "cadre" and self.position else ROLES[self.role]
 
     def get_id(self):
-        # the hash prefix makes a password reset end the sessions and remember-me cookies made before it
-        return f"{self.id}:{self.row['password_hash'][-12:]}"
+        # what the session and remember-me cookies carry: a sign-in's token, never the account id itself
+        return self.session_token
 
 
 def load_user_row(directory, user_id):
@@ -59,13 +60,23 @@ def load_user_row(directory, user_id):
 
 
 @login_manager.user_loader
-def _load_user(session_id):
-    user_id, _, stamp = session_id.partition(":")
-    if not user_id.isdigit():
+def _load_user(token):
+    directory = store.directory()
+    signin = sessions.find(directory, token)
+    if signin is None:
         return None
-    user = load_user_row(store.directory(), int(user_id))
-    if user is None or not user.is_active or user.row["password_hash"][-12:] != stamp:
+    user = load_user_row(directory, signin["user_id"])
+    if user is None or not user.is_active:
         return None
+    user.session_token = token
+    return user
+
+
+def sign_in(directory, user_id, remember):
+    """Start a sign-in on the server and put its token in this browser's cookies."""
+    user = load_user_row(directory, user_id)
+    user.session_token = sessions.start(directory, user_id, remember, request.remote_addr)
+    login_user(user, remember=remember, duration=current_app.config["REMEMBER_COOKIE_DURATION"])
     return user
 
 
@@ -86,18 +97,19 @@ def create_user(directory, username, password, name, role, actor, town_code=None
 
 
 def set_password(directory, user_id, password):
+    """A new password ends every sign-in of the account (the caller may start a new one for this phone)."""
     directory["users"].update(user_id, {"password_hash": generate_password_hash(password), "updated_at": now_iso()})
+    sessions.end_all(directory, user_id)
 
 
 def set_active(directory, user_id, active):
+    """Deactivating ends every sign-in; reactivating does not bring old cookies back."""
     directory["users"].update(user_id, {"active": 1 if active else 0, "updated_at": now_iso()})
+    sessions.end_all(directory, user_id)
 
 
-def recent_failures(directory, username):
-    window = current_app.config["LOGIN_WINDOW_MINUTES"]
-    since = (now() - timedelta(minutes=window)).isoformat(timespec="seconds")
-    return directory.execute("select count(*) from login_failures where username = ? and at >= ?",
-                             [username, since]).fetchone()[0]
+# an unknown username is checked against this, so it costs the same time as a real one and tells nothing
+_DUMMY_HASH = generate_password_hash(secrets.token_hex(16))
 
 
 def audit_account(user_row, actor, action, summary):
@@ -136,27 +148,24 @@ def login():
     form = LoginForm()
     if form.validate_on_submit():
         directory = store.directory()
-        username = form.username.data.strip()
-        limit = current_app.config["LOGIN_MAX_FAILURES"]
-        if recent_failures(directory, username) >= limit:
-            minutes = current_app.config["LOGIN_WINDOW_MINUTES"]
-            form.password.errors.append(f"密码连续输错 {limit} 次，这个账号暂时锁定，请 {minutes} 分钟后再试，"
-                                        "或请镇里的管理员重置密码。")
-            return render_template("auth/login.html", form=form), 429
+        username, ip = form.username.data.strip(), request.remote_addr
+        lock = throttle.locked(directory, username, ip)
+        if lock:
+            text, seconds = throttle.refusal(lock)
+            form.password.errors.append(text)
+            return render_template("auth/login.html", form=form), 429, {"Retry-After": str(seconds)}
         row = next(directory["users"].rows_where("username = ?", [username]), None)
-        if row is None or not check_password_hash(row["password_hash"], form.password.data):
-            directory["login_failures"].insert({"username": username, "at": now_iso(), "ip": request.remote_addr})
-            left = limit - recent_failures(directory, username)
-            message = "用户名或密码不对。" + (f"还可以再试 {left} 次。" if left > 0 else "")
-            form.password.errors.append(message)
+        password_ok = check_password_hash(row["password_hash"] if row else _DUMMY_HASH, form.password.data)
+        if row is None or not password_ok:
+            throttle.record_failure(directory, username, ip)
+            left = throttle.failures_left(directory, username, ip)
+            form.password.errors.append("用户名或密码不对。" + (f"还可以再试 {left} 次。" if left > 0 else ""))
             return render_template("auth/login.html", form=form), 200
         if not row["active"]:
             form.username.errors.append("这个账号已停用，请联系镇里的管理员。")
             return render_template("auth/login.html", form=form), 200
-        directory.execute("delete from login_failures where username = ?", [username])
-        directory.conn.commit()
-        login_user(load_user_row(directory, row["id"]), remember=form.remember.data,
-                   duration=current_app.config["REMEMBER_COOKIE_DURATION"])
+        throttle.record_success(directory, ip)
+        sign_in(directory, row["id"], remember=form.remember.data)
         return redirect(safe_next(request.args.get("next")) or url_for("home.index"))
     return render_template("auth/login.html", form=form)
 
@@ -164,6 +173,7 @@ def login():
 @bp.route("/logout", methods=["POST"])
 @access("county", "town", "cadre", "adviser")
 def logout():
+    sessions.end(store.directory(), current_user.session_token)
     logout_user()
     flash("已退出登录")
     return redirect(url_for("auth.login"))
@@ -189,10 +199,10 @@ def own_password():
             form.current.errors.append("现在的密码不对")
         else:
             directory = store.directory()
-            set_password(directory, current_user.id, form.password.data)
+            remember = bool(sessions.find(directory, current_user.session_token)["remember"])
+            set_password(directory, current_user.id, form.password.data)  # signs out every other phone
             audit_account(current_user.row, current_user.username, "reset_password", "本人修改密码")
-            login_user(load_user_row(directory, current_user.id), remember=True,
-                       duration=current_app.config["REMEMBER_COOKIE_DURATION"])
+            sign_in(directory, current_user.id, remember=remember)  # and keeps this one signed in
             flash("密码已修改")
             return redirect(url_for("home.index"))
     return render_template("auth/password.html", form=form, subject=current_user.row, own=True)

@@ -8,9 +8,18 @@ SETTINGS = [
     ("MAX_ATTACHMENT_BYTES", 5 * 1024 * 1024, "Largest accepted attachment (photo or PDF) in bytes."),
     ("MAX_CONTENT_LENGTH", 22 * 1024 * 1024, "Largest request body in bytes; bigger uploads get a Chinese 413 page."),
     ("MAX_IMPORT_ROWS", 20000, "Most rows accepted in one household/resident import file."),
-    ("LOGIN_MAX_FAILURES", 5, "Wrong passwords allowed for one account within LOGIN_WINDOW_MINUTES before it is locked for that window."),
-    ("LOGIN_WINDOW_MINUTES", 15, "Window and lock time of the wrong-password throttle, in minutes."),
-    ("REMEMBER_COOKIE_DURATION", timedelta(days=30), "How long 记住我 keeps a phone logged in (cadres work offline for days)."),
+    ("LOGIN_MAX_FAILURES", 5, "Wrong passwords allowed for one account from one address within LOGIN_WINDOW_MINUTES; "
+     "then that account is locked for that address only (a stranger cannot lock a cadre out of their own phone)."),
+    ("LOGIN_MAX_FAILURES_PER_ADDRESS", 20, "Wrong passwords allowed from one address across all accounts within "
+     "LOGIN_WINDOW_MINUTES before that address is locked; a correct sign-in from the address clears its count."),
+    ("LOGIN_WINDOW_MINUTES", 15, "Window and lock time of the wrong-password throttle, in minutes (answered with HTTP 429)."),
+    ("REMEMBER_COOKIE_DURATION", timedelta(days=30), "How long 记住我 keeps a phone logged in (cadres work offline for days); "
+     "the server ends the sign-in after this too."),
+    ("SESSION_HOURS", 12, "How long a sign-in without 记住我 lasts on the server (the browser forgets it when closed)."),
+    ("SECURE_COOKIES", None, "Send cookies only over https (Secure). Unset: on when PUBLIC_BASE_URL starts with https://."),
+    ("TRUST_PROXY", 0, "Number of reverse proxies (nginx) in front of the app whose X-Forwarded-For/-Proto/-Host are trusted. "
+     "Set 1 behind one nginx, else every sign-in seems to come from 127.0.0.1 and shares one wrong-password limit; "
+     "leave 0 when the app faces the network itself, else anyone can fake their address."),
     ("PUBLIC_BASE_URL", "", "Absolute base URL printed in QR posters, e.g. https://cun.example.gov.cn; empty = the URL of the request."),
     ("COUNTY_NAME", "石泉县", "Name of the county shown in headers."),
     ("ASSETS_DEBUG", False, "Serve CSS/JS unbundled (development only)."),
