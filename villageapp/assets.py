@@ -1,6 +1,7 @@
 """The CSS and JS bundles: minified, with content-hashed names so they can be cached forever."""
 import os
 
+from flask import request, session
 from flask_assets import Bundle, Environment
 
 assets = Environment()
@@ -21,6 +22,20 @@ def init_app(app):
     assets.register("js", js)
     assets.register("outbox", outbox)
     assets.register("forms", forms)
+    # runs after every other after_request hook (they run last-registered first), Flask-Login's included
+    app.after_request_funcs.setdefault(None, []).insert(0, _same_for_everyone)
+
+
+# files that are the same whoever asks: the session is not part of the answer (Flask-Login reads it on every
+# request, which makes Flask add "Vary: Cookie", and then no cache hands the file to a new session)
+SESSIONLESS = {"static", "pwa.manifest", "pwa.service_worker"}
+
+
+def _same_for_everyone(response):
+    if request.endpoint in SESSIONLESS:
+        session._get_current_object().accessed = False
+        response.vary.discard("Cookie")
+    return response
 
 
 def bundle_urls(app, names=("css", "js", "outbox", "forms")):

@@ -36,9 +36,11 @@ def manifest():
 @bp.route("/sw.js")
 @access("public")
 def service_worker():
-    # the cadres' forms bundle is not precached for every villager: it is kept the first time a cadre page loads it
+    # the cadres' bundles (outbox, forms) are not precached for every villager: the worker holds them before it keeps
+    # the first page that names them (a page is kept only with every /static/ file it names, see sw.js)
     bundles = bundle_urls(current_app, ("css", "js", "outbox"))
-    shell = bundle_urls(current_app, ("css", "js")) + [url_for("pwa.offline"), url_for("static", filename="icons/icon-192.png")]
+    shell = bundle_urls(current_app, ("css", "js")) + [url_for("pwa.offline"), url_for("pwa.manifest"),
+                                                       url_for("static", filename="icons/icon-192.png")]
     version = CACHE_VERSION + "-" + "-".join(u.rsplit("/", 1)[-1].split(".")[1] for u in bundles)
     outbox_url = bundle_urls(current_app, ("outbox",))[0]
     response = make_response(render_template("pwa/sw.js", shell=shell, version=version, outbox_url=outbox_url))
@@ -46,6 +48,13 @@ def service_worker():
     response.headers["Cache-Control"] = "no-cache"
     response.headers["Service-Worker-Allowed"] = "/"
     return response
+
+
+@bp.app_template_global()
+def record_types():
+    """The record types the sync API takes (the 待发送 page refuses other types from a backup file)."""
+    from .sync import TYPES
+    return sorted(TYPES)
 
 
 @bp.route("/offline")

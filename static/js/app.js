@@ -2,11 +2,31 @@
    fills client-made record UUIDs and asks before destructive buttons. No dependencies. */
 (function () {
   "use strict";
-  if ("serviceWorker" in navigator) {
-    window.addEventListener("load", function () {
-      navigator.serviceWorker.register("/sw.js").catch(function () { /* works without it */ });
-    });
+  // where no service worker can run (WeChat on iPhone is one), a cadre is told once what that means and what to do
+  var NO_WORKER_SEEN = "villageapp-no-worker-note";
+  function noWorker() {
+    document.documentElement.setAttribute("data-no-worker", "");
+    var bar = document.getElementById("sync-bar");
+    try { if (!bar || localStorage.getItem(NO_WORKER_SEEN)) return; } catch (e) { return; }
+    var note = document.createElement("div");
+    note.className = "offline-note"; note.id = "no-worker-note"; note.setAttribute("role", "note");
+    note.appendChild(document.createTextNode("这个浏览器不能把页面存在手机上：没有信号时，已经打开的表格还能填写和保存（存在手机上，有信号后自动发送），" +
+      "但打不开没打开过的页面。要在没信号的地方用，请点右上角“…”选“在浏览器打开”，用手机自带的浏览器打开村务通，再“添加到主屏幕”。"));
+    var ok = document.createElement("button");
+    ok.type = "button"; ok.className = "link"; ok.textContent = "知道了";
+    ok.addEventListener("click", function () { note.remove(); });
+    note.appendChild(ok);
+    bar.parentNode.insertBefore(note, bar.nextSibling);
+    try { localStorage.setItem(NO_WORKER_SEEN, String(Date.now())); } catch (e) { /* shown again next time: harmless */ }
   }
+  window.addEventListener("load", function () {
+    if (!("serviceWorker" in navigator)) { noWorker(); return; }
+    navigator.serviceWorker.register("/sw.js").catch(function (err) {
+      // offline, a worker that is there already keeps working; only a browser that refuses workers gets the note
+      if (!navigator.serviceWorker.controller && !(err && err.name === "TypeError" && navigator.onLine === false)) noWorker();
+    });
+  });
+  window.VillageApp = { hasWorker: function () { return !!(navigator.serviceWorker && navigator.serviceWorker.controller); } };
   function showNet() {
     var bar = document.getElementById("offline-bar");
     if (bar) bar.hidden = navigator.onLine !== false;
@@ -29,6 +49,11 @@
   });
   document.addEventListener("DOMContentLoaded", function () {
     showNet();
+    // buttons that once had inline handlers (a strict CSP forbids them): data-action="print" / "reload"
+    Array.prototype.forEach.call(document.querySelectorAll("[data-action]"), function (btn) {
+      var action = { print: function () { window.print(); }, reload: function () { location.reload(); } }[btn.getAttribute("data-action")];
+      if (action) btn.addEventListener("click", action);
+    });
     // a record's identity is made on the phone when the form opens; without JS the server makes one on POST
     Array.prototype.forEach.call(document.querySelectorAll("input[data-client-uuid]"), function (el) {
       if (!el.value) el.value = uuid4();
@@ -53,6 +78,7 @@
     Array.prototype.forEach.call(document.querySelectorAll("form"), function (f) {
       f.addEventListener("submit", function (e) {
         if (e.defaultPrevented) return;  // e.g. a confirm() answered 取消
+        if (f.hasAttribute("data-sync-type") && window.VillageOutbox && window.indexedDB) return;  // forms.js saves it on the phone
         if (f.method.toLowerCase() === "post" && navigator.onLine === false) {
           e.preventDefault();
           var note = f.querySelector(".offline-note");

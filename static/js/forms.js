@@ -12,6 +12,7 @@
   function $(sel, root) { return (root || document).querySelector(sel); }
   function $$(sel, root) { return Array.prototype.slice.call((root || document).querySelectorAll(sel)); }
   function hhmm(t) { var d = new Date(t); return ("0" + d.getHours()).slice(-2) + ":" + ("0" + d.getMinutes()).slice(-2); }
+  function clear(node) { while (node.firstChild) node.removeChild(node.firstChild); }
   function el(tag, cls, text) { var e = document.createElement(tag); if (cls) e.className = cls; if (text != null) e.textContent = text; return e; }
 
   // ---- form <-> [name, value] pairs ------------------------------------------------------------
@@ -149,6 +150,7 @@
   function bindForm(form) {
     var idInput = form.elements.uuid, editInput = form.elements.edit_id, baseInput = form.elements.base_version;
     if (!idInput) return;
+    $$("[data-offline-risk]", form).forEach(function (n) { n.hidden = true; });  // this phone keeps what is typed here
     if (!idInput.value) idInput.value = OB.uuid4();
     if (editInput && !editInput.value) editInput.value = OB.uuid4();
     var isNew = !baseInput || !baseInput.value;
@@ -170,7 +172,7 @@
         title: titleOf(form), url: isNew ? location.pathname + "?draft=" + idInput.value : location.pathname,
         state: state || "draft", edit_id: current && current.edit_id };
     }
-    function show(text) { stateBox.textContent = text; }
+    function show(text) { stateBox.textContent = text; stateBox.className = "meta"; }
     function save() {
       if (isNew && !wanted) history.replaceState(history.state, "", location.pathname + "?draft=" + idInput.value);  // a reload reopens this draft
       return OB.saveDraft(draftFromForm("draft")).then(function (d) { current = d; show("草稿 · 已存手机 " + hhmm(d.updated_at)); });
@@ -207,10 +209,26 @@
       }
       clearTimeout(timerId);
       var draft = draftFromForm("queued");
-      (draft.edit_id ? OB.requeue(draft) : OB.queue(draft)).then(function () {
-        location.href = "/outbox?saved=" + encodeURIComponent(draft.uuid);
+      (draft.edit_id ? OB.requeue(draft) : OB.queue(draft)).then(function (edit) {
+        current = draft; current.edit_id = edit.edit_id;
+        var next = "/outbox?saved=" + encodeURIComponent(draft.uuid);
+        return canOpen(next).then(function (yes) {
+          if (yes) { location.href = next; return; }
+          // no service worker and no signal: 待发送 cannot load, so the answer is given here, on this page
+          show("已存手机 " + hhmm(Date.now()) + "。有信号时会自动发送，不用再填一遍；打开村务通的任何一页也会接着发送。");
+          stateBox.className = "offline-note";
+        });
       }, function (err) { show("没有存上：" + err.message); });
     });
+  }
+
+  // a page opens if the service worker keeps it, or if the server answers now (a short look, not a download)
+  function canOpen(path) {
+    if (navigator.serviceWorker && navigator.serviceWorker.controller) return Promise.resolve(true);
+    var timeout = new Promise(function (resolve) { setTimeout(function () { resolve(false); }, 4000); });
+    var look = fetch(path, { method: "HEAD", credentials: "same-origin", cache: "no-store" })
+      .then(function (r) { return r.ok; }, function () { return false; });
+    return Promise.race([look, timeout]);
   }
 
   // what the record is called in the 待发送 list: the form's own words (data-title), then the fields marked data-title-source
@@ -232,7 +250,7 @@
       var contact = s.lastContact ? " · 上次联网 " + hhmm(s.lastContact) : "";
       var text, cls = "sync-bar";
       if (s.auth === "needed" && s.unsent) {
-        bar.innerHTML = ""; bar.className = "sync-bar warn";
+        clear(bar); bar.className = "sync-bar warn";
         bar.appendChild(document.createTextNode("登录已过期，" + s.unsent + " 条等着发送。"));
         var a = el("a", "", "请重新登录"); a.href = "/login?next=/outbox"; bar.appendChild(a);
         bar.appendChild(document.createTextNode("，登录后会自动接着发。"));
@@ -243,7 +261,7 @@
       else if (s.unsent) text = s.unsent + " 条待发送" + (navigator.onLine === false ? " · 离线" : "");
       else text = "全部已发送 ✓";
       bar.className = cls;
-      bar.innerHTML = "";
+      clear(bar);
       var link = el("a", "", text + contact); link.href = "/outbox"; bar.appendChild(link);
       $$("[data-unsent-count]").forEach(function (n) { n.textContent = s.unsent ? s.unsent + " 条待发送" : "全部已发送"; });
     });
@@ -267,12 +285,13 @@
       receipts.sort(function (a, b) { return b.at - a.at; }).slice(0, 30).forEach(function (x) {
         rows.push({ title: x.title, url: x.url, state: x.status, receipt: x.receipt, at: x.at, files: [], done: true, uuid: x.uuid });
       });
-      list.innerHTML = "";
+      clear(list);
       if (!rows.length) list.appendChild(el("li", "card", "手机上没有要发送的记录。"));
       rows.forEach(function (row) {
         var li = el("li", "card" + (row.state === "needs_fix" ? " current" : ""));
         li.setAttribute("data-uuid", row.uuid);
-        var a = el("a"); a.href = row.url || "#";
+        var a = el("a"), href = OB.safePath(row.url);
+        if (href) a.href = href;
         var tag = el("span", "tag " + ({ needs_fix: "tag-open", accepted: "tag-done", conflict: "tag-notice", needs_review: "tag-notice", draft: "tag-off" }[row.state] || "tag-finance"),
           STATE_WORDS[row.state] || row.state);
         tag.setAttribute("data-state", row.state);
@@ -309,8 +328,12 @@
     if (backup) backup.onclick = function () { OB.exportAll().then(download); };
     if (restore) restore.onchange = function () {
       var f = restore.files[0]; if (!f) return;
-      f.text().then(JSON.parse).then(OB.importBackup).then(function (n) { alert("导入了 " + n + " 条待发送的记录"); renderOutboxPage(); },
-        function (err) { alert("导入没有成功：" + err.message); });
+      var types = (restore.getAttribute("data-types") || "").split(/\s+/).filter(Boolean);
+      restore.value = "";
+      f.text().then(JSON.parse).then(function (data) { return OB.importBackup(data, types); }).then(function (r) {
+        alert("导入了 " + r.imported + " 条待发送的记录" + (r.refused ? "；" + r.refused + " 条不是村务通的记录，没有导入" : ""));
+        renderOutboxPage();
+      }, function (err) { alert("导入没有成功：" + (err instanceof SyntaxError ? "文件内容不对" : err.message)); });
     };
   }
 
