@@ -125,3 +125,45 @@ def live_server(app):
     yield server
     server.shutdown()
     thread.join(5)
+
+
+# ---- no Content-Security-Policy violation in any browser test -----------------------------------
+
+CSP_SIGNS = ("Content Security Policy", "Content-Security-Policy", "Refused to")
+
+
+class CspWatch:
+    """Collects the console's CSP reports of every page of the contexts it watches."""
+
+    def __init__(self):
+        self.violations = []
+
+    def watch(self, context):
+        """Watch a context (pages open now and later); returns it. Tests with their own (persistent) contexts call this."""
+        for page in context.pages:
+            self._watch_page(page)
+        context.on("page", self._watch_page)
+        return context
+
+    def _watch_page(self, page):
+        def on_console(message):
+            if any(sign in message.text for sign in CSP_SIGNS):
+                self.violations.append(f"{page.url}: {message.text}")
+        page.on("console", on_console)
+
+
+@pytest.fixture(autouse=True)
+def csp_violations(request):
+    """Every browser test fails at teardown if a page it opened broke the Content-Security-Policy."""
+    watch = CspWatch()
+    yield watch
+    if watch.violations and "browser" in request.keywords:
+        pytest.fail("Content-Security-Policy violations:\n" + "\n".join(watch.violations), pytrace=False)
+
+
+@pytest.fixture
+def new_context(new_context, csp_violations):
+    """pytest-playwright's new_context (which its `context` and `page` fixtures use too), watched for CSP violations."""
+    def make(**kwargs):
+        return csp_violations.watch(new_context(**kwargs))
+    return make
