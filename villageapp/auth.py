@@ -86,7 +86,7 @@ def create_user(directory, username, password, name, role, actor, town_code=None
                 phone=None):
     if role not in ROLES or role == "public":
         raise ValueError(role)
-    with directory.atomic():
+    with store.write(directory):
         user_id = directory["users"].insert({
             "username": username, "password_hash": generate_password_hash(password), "name": name, "role": role,
             "town_code": town_code, "position": position, "phone": phone, "active": 1,
@@ -116,7 +116,7 @@ def audit_account(user_row, actor, action, summary):
     """Account changes go to the audit log of the account's town (the county's for county accounts)."""
     town_code = user_row["town_code"]
     db = store.town_db(town_code) if town_code else store.directory()
-    with db.atomic():
+    with store.write(db):
         villages = ",".join(r["village_code"] for r in store.directory()["user_villages"].rows_where(
             "user_id = ?", [user_row["id"]]))
         audit.record(db, actor, action, "users", user_row["id"], villages.split(",")[0] or None,

@@ -9,6 +9,7 @@ from flask_login import current_user
 from . import audit, records, sync
 from .access import access
 from .clock import now_iso
+from .db import write
 from .forms import leaf_fields
 
 bp = Blueprint("conflicts", __name__)
@@ -122,7 +123,7 @@ def show(village, revision_id):
 
 def _resolve(revision, row, record_type, resolution, summary):
     db = g.db
-    with db.atomic():
+    with write(db):
         db["revisions"].update(revision["id"], {"resolved_at": now_iso(), "resolved_by": current_user.username,
                                                 "resolution": resolution})
         still_open = db.execute("select count(*) from revisions where uuid = ? and status in ('conflict', 'needs_review') "

@@ -1,7 +1,10 @@
 """The directory database (towns, accounts) and the per-town stores (one SQLite file per town):
 opening them for a request, closing them, and their schemas as sqlite-utils migrations."""
+import contextlib
+import itertools
 import os
 import re
+import sqlite3
 
 import sqlite_utils
 from flask import current_app, g
@@ -19,13 +22,61 @@ town_migrations = Migrations("villageapp.town")
 _migrated = set()  # files this process has already brought up to date (checked once, not on every request)
 
 
+# How long a write waits for another writer of the same file to finish before giving up. Write transactions take
+# milliseconds, but twenty at once (plus a WAL checkpoint) queue up, and SQLite's busy handler is not a fair queue:
+# an unlucky writer can lose several rounds. 30 s is far beyond any queue measured (bench/writers.py) and still
+# shorter than a proxy's usual 60 s: a cadre's save waits a little rather than failing. Readers never wait (WAL).
+BUSY_TIMEOUT_MS = 30_000
+_savepoints = itertools.count()
+
+
+class Store(sqlite_utils.Database):
+    """A sqlite-utils database whose every transaction is a write(): sqlite-utils' own atomic() (used inside
+    insert, update, upsert, migrations…) becomes BEGIN IMMEDIATE, or a savepoint inside a write already open."""
+
+    def atomic(self):
+        return write(self)
+
+
 def open_db(path):
-    """Open one SQLite file the way the app always wants it: WAL, foreign keys, a busy timeout."""
-    db = sqlite_utils.Database(path)
+    """Open one SQLite file the way the app always wants it: WAL, foreign keys, a busy timeout, and no implicit
+    transactions (isolation_level=None): a statement outside write() commits on its own, so the only transactions
+    are the BEGIN IMMEDIATE ones write() opens."""
+    conn = sqlite3.connect(str(path), isolation_level=None, timeout=BUSY_TIMEOUT_MS / 1000)
+    db = Store(conn)
     db.execute("PRAGMA journal_mode=WAL")
     db.execute("PRAGMA foreign_keys=ON")
-    db.execute("PRAGMA busy_timeout=5000")
+    db.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
     return db
+
+
+@contextlib.contextmanager
+def write(db):
+    """The one way the app writes. Starts with BEGIN IMMEDIATE, which takes the file's write lock before anything is
+    read and waits for it (busy timeout). A deferred BEGIN that reads first and then writes cannot wait: SQLite answers
+    "database is locked" at once when another writer holds the lock, as it cannot upgrade a read snapshot that may
+    be stale. Nested inside an open write, it is a savepoint: an error rolls back only the inner part."""
+    conn = db.conn
+    if conn.in_transaction:
+        name = f"write_{next(_savepoints)}"
+        conn.execute(f"SAVEPOINT {name}")
+        try:
+            yield db
+        except BaseException:
+            if conn.in_transaction:  # an error such as a RAISE(ROLLBACK) may have ended the whole transaction
+                conn.execute(f"ROLLBACK TO SAVEPOINT {name}")
+                conn.execute(f"RELEASE SAVEPOINT {name}")
+            raise
+        conn.execute(f"RELEASE SAVEPOINT {name}")
+        return
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        yield db
+        conn.execute("COMMIT")
+    except BaseException:
+        if conn.in_transaction:
+            conn.execute("ROLLBACK")
+        raise
 
 
 def directory_path(app=None):
@@ -42,7 +93,9 @@ def _upgrade(db, path, migrations):
     stat = os.stat(path)
     key = (path, stat.st_dev, stat.st_ino)  # a file replaced at the same path is checked again
     if key not in _migrated:
-        migrations.apply(db)
+        if migrations.pending(db):
+            with write(db):  # two processes opening an old file at once: the second finds nothing left to apply
+                migrations.apply(db)
         _migrated.add(key)
     return db
 
@@ -64,7 +117,8 @@ def create_town_store(code, app=None):
     path = town_path(code, app)
     os.makedirs(os.path.dirname(path), exist_ok=True)
     db = open_db(path)
-    town_migrations.apply(db)
+    with write(db):
+        town_migrations.apply(db)
     return db
 
 
@@ -94,6 +148,15 @@ def close_all(_exc=None):
 def init_app(app):
     os.makedirs(os.path.join(app.instance_path, "towns"), exist_ok=True)
     app.teardown_appcontext(close_all)
+    app.register_error_handler(sqlite3.OperationalError, _busy)
+
+
+def _busy(error):
+    """A write that waited the whole busy timeout: say so and when to try again, rather than a bare 500."""
+    if "locked" not in str(error) and "busy" not in str(error):
+        raise error
+    current_app.logger.warning("write gave up after %s ms: %s", BUSY_TIMEOUT_MS, error)
+    return "服务器正忙，这次没有保存。请过一会儿再点一次。", 503, {"Retry-After": "5", "Content-Type": "text/plain; charset=utf-8"}
 
 
 # ---- schemas ---------------------------------------------------------------
@@ -285,3 +348,15 @@ def m005_rules(db):
 def m006_rule_drafts(db):
     # articles are drafted offline through the sync engine, which flags a record two phones changed at once
     db["rule_articles"].add_column("conflict", int, not_null_default=0)
+
+
+@town_migrations()
+def m007_file_villages(db):
+    # a file sent by its SHA-256 belongs to each village that sent it: the bytes are kept once, a village sees only
+    # its own (another village's photo answers as absent, and a record may not list it)
+    db["file_villages"].create({"sha256": str, "village_code": str, "created_at": str, "created_by": str},
+                               pk=("sha256", "village_code"), foreign_keys=[("sha256", "files", "sha256"),
+                                                                             ("village_code", "villages", "code")])
+    db["file_villages"].create_index(["village_code"])
+    db.execute("insert or ignore into file_villages (sha256, village_code, created_at, created_by) "
+               "select sha256, village_code, created_at, created_by from files where village_code is not null")

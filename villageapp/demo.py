@@ -69,13 +69,13 @@ def _town(app, directory, code, name, villages, households, fake, rnd, log):
         for vcode, vname, kind, model in villages:
             if db.execute("select 1 from villages where code = ?", [vcode]).fetchone():
                 if not db.execute("select 1 from councils where village_code = ?", [vcode]).fetchone():
-                    with db.atomic():  # a demo built before councils existed gets them now
+                    with store.write(db):  # a demo built before councils existed gets them now
                         _councils(db, vcode, model)
                 if not db.execute("select 1 from rulebooks where village_code = ?", [vcode]).fetchone():
-                    with db.atomic():  # …and before 村规民约 existed
+                    with store.write(db):  # …and before 村规民约 existed
                         _rules(db, vcode)
                 continue
-            with db.atomic():
+            with store.write(db):
                 registry.add_village(db, vcode, vname, ACTOR, kind=kind, model=model)
                 _households(db, vcode, households, fake, rnd)
                 _notices(db, vcode, vname, rnd)

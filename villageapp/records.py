@@ -4,6 +4,7 @@ import uuid as uuidlib
 
 from . import audit
 from .clock import now_iso
+from .db import write
 
 
 def new_uuid():
@@ -25,7 +26,7 @@ def create(db, table, data, actor, action="create", summary=None):
     """Insert a record with the client's UUID. The same UUID sent again (a double tap, a re-sent form)
     returns the stored record instead of making a second one. Returns (row, created)."""
     pk = data.get("uuid") or new_uuid()
-    with db.atomic():
+    with write(db):
         existing = by_uuid(db, table, pk)
         if existing is not None:
             if existing.get("village_code") != data.get("village_code") or existing["created_by"] != actor:
@@ -43,7 +44,7 @@ def create(db, table, data, actor, action="create", summary=None):
 
 def update(db, table, pk, changes, actor, action="update", summary=None):
     """Apply changes to one record, bump its version and audit before/after. Returns the new row."""
-    with db.atomic():
+    with write(db):
         before = db[table].get(pk)
         stamp = now_iso()
         db[table].update(pk, {**changes, "updated_at": stamp, "version": (before.get("version") or 0) + 1})

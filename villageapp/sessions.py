@@ -9,6 +9,7 @@ from datetime import timedelta
 from flask import current_app
 
 from .clock import now, now_iso
+from .db import write
 
 KEEP_DAYS = 7  # ended and expired rows are kept this long (who was signed in when), then deleted
 
@@ -26,7 +27,7 @@ def start(directory, user_id, remember, ip):
     config = current_app.config
     lifetime = config["REMEMBER_COOKIE_DURATION"] if remember else timedelta(hours=config["SESSION_HOURS"])
     token = secrets.token_urlsafe(32)
-    with directory.atomic():
+    with write(directory):
         directory.execute("delete from sessions where expires_at < ? or revoked_at < ?",
                           [_later(-timedelta(days=KEEP_DAYS))] * 2)
         directory["sessions"].insert({"id": _key(token), "user_id": user_id, "remember": 1 if remember else 0, "ip": ip,
@@ -43,11 +44,11 @@ def find(directory, token):
 
 
 def end(directory, token):
-    with directory.atomic():
+    with write(directory):
         directory.execute("update sessions set revoked_at = ? where id = ? and revoked_at is null", [now_iso(), _key(token)])
 
 
 def end_all(directory, user_id):
     """End every sign-in of an account (password reset, deactivation)."""
-    with directory.atomic():
+    with write(directory):
         directory.execute("update sessions set revoked_at = ? where user_id = ? and revoked_at is null", [now_iso(), user_id])

@@ -12,6 +12,7 @@ from flask_wtf.csrf import generate_csrf
 from werkzeug.datastructures import MultiDict
 
 from . import attachments, audit, records
+from . import db as store
 from .access import access, json_error
 from .clock import now_iso
 from .forms import leaf_fields
@@ -117,25 +118,17 @@ def apply_edits(db, user, village_code, edits):
             todo.append((len(answers) - 1, edit, ready))
     if not todo:
         return answers
-    db.execute("BEGIN IMMEDIATE")  # one writer at a time, decided before anything is read
-    try:
+    with store.write(db):  # one writer at a time, decided before anything is read
         for index, edit, (record_type, form) in todo:
-            db.execute("SAVEPOINT edit")
             try:
-                answers[index] = _write(db, user.username, village_code, edit, record_type, form)
-                db.execute("RELEASE SAVEPOINT edit")
+                with store.write(db):  # a savepoint per edit
+                    answers[index] = _write(db, user.username, village_code, edit, record_type, form)
             except sqlite3.IntegrityError:
                 # the same edit_id committed by a request running at the same time: answer as it was answered
-                db.execute("ROLLBACK TO SAVEPOINT edit")
-                db.execute("RELEASE SAVEPOINT edit")
                 revision = _stored(db, edit["edit_id"])
                 if revision is None:
                     raise
                 answers[index] = _replay(revision, edit)
-        db.execute("COMMIT")
-    except BaseException:
-        db.rollback()
-        raise
     return answers
 
 

@@ -13,6 +13,7 @@ from datetime import datetime, timedelta
 from flask import current_app
 
 from .clock import now, now_iso
+from .db import write
 
 
 def _window():
@@ -37,7 +38,7 @@ def locked(directory, username, ip):
 
 
 def record_failure(directory, username, ip):
-    with directory.atomic():
+    with write(directory):
         directory["login_failures"].insert({"username": username, "at": now_iso(), "ip": ip})
 
 
@@ -52,7 +53,7 @@ def failures_left(directory, username, ip):
 def record_success(directory, ip):
     """A correct sign-in from an address clears that address's failures (old rows of any address go too)."""
     old = (now() - timedelta(days=1) - _window()).isoformat(timespec="seconds")
-    with directory.atomic():
+    with write(directory):
         directory.execute("delete from login_failures where ip = ? or at < ?", [ip, old])
 
 

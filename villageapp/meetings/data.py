@@ -8,6 +8,7 @@ from datetime import date, timedelta
 from .. import attachments, audit, records
 from ..clock import now, now_iso, today
 from ..councils import data as councils
+from ..db import write
 from . import rules
 
 STATES = {"draft": "草稿", "confirmed": "已确认", "amended": "已更正"}
@@ -60,7 +61,7 @@ def confirm(db, row, actor):
         return row, "还缺：" + "、".join(missing) + "。请先点“修改”补上"
     if row["starts_at"][:10] > today().isoformat():
         return row, "会还没开，开完会才能确认"
-    with db.atomic():
+    with write(db):
         row = records.update(db, "meetings", row["uuid"], {"state": "confirmed", "edition": 1, "confirmed_at": now_iso(),
                                                             "confirmed_by": actor}, actor, action="confirm",
                              summary="确认会议记录（第 1 版）")
@@ -75,7 +76,7 @@ def amend(db, row, columns, reason, actor):
     if all(row.get(k) == v for k, v in columns.items()):
         return row, "内容没有改动，不用更正"
     edition = (row["edition"] or 1) + 1
-    with db.atomic():
+    with write(db):
         row = records.update(db, "meetings", row["uuid"], {**columns, "state": "amended", "edition": edition,
                                                             "amend_reason": reason, "confirmed_at": now_iso(),
                                                             "confirmed_by": actor},
@@ -147,7 +148,7 @@ def proposal(db, uuid, revision_id):
 
 def adopt_proposal(db, row, revision, actor):
     """After an amendment made from a phone's proposal: the proposal is decided, the flag goes when none is left."""
-    with db.atomic():
+    with write(db):
         db["revisions"].update(revision["id"], {"resolved_at": now_iso(), "resolved_by": actor, "resolution": "amended"})
         if not proposals(db, row["uuid"]):
             db["meetings"].update(row["uuid"], {"conflict": 0})

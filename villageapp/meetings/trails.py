@@ -8,6 +8,7 @@ from wtforms.validators import DataRequired, Length, Optional
 
 from .. import audit, records
 from ..clock import now_iso, today
+from ..db import write
 from ..forms import Form, client_uuid
 from ..notices import data as notices
 from . import data, rules
@@ -112,7 +113,7 @@ def publish_step(db, trail_row, step, fields, actor):
         return db["notices"].get(done[step]["notice_uuid"]), None  # a re-sent form: already published
     if step != next_step(done):
         return None, f"要先完成“{LABELS[next_step(done)]}”"
-    with db.atomic():
+    with write(db):
         notice, _created = notices.create_notice(db, trail_row["village_code"], {
             "uuid": fields.get("uuid") or None, "title": fields["title"], "body": fields["body"],
             "category": "公示" if fields.get("end_date") else "村务", "publish_date": today().isoformat(),
@@ -122,7 +123,7 @@ def publish_step(db, trail_row, step, fields, actor):
 
 
 def _insert(db, trail_row, step, actor, **columns):
-    with db.atomic():
+    with write(db):
         db["trail_steps"].insert({"trail_uuid": trail_row["uuid"], "step": step, "created_at": now_iso(),
                                   "created_by": actor, **columns})
         audit.record(db, actor, "update", "trails", trail_row["uuid"], trail_row["village_code"],

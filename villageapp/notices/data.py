@@ -1,13 +1,14 @@
 """Notice and objection data functions: what is public when, and the 公示 period arithmetic."""
 from .. import attachments, records
 from ..clock import now_iso, parse_date, today
+from ..db import write
 
 CATEGORIES = ["村务", "党务", "财务", "公示"]
 
 
 def create_notice(db, village_code, fields, files, actor):
     """fields: title, category, body, publish_date, end_date, uuid. files: [(filename, type, bytes)] already checked."""
-    with db.atomic():
+    with write(db):
         row, created = records.create(db, "notices", {**fields, "village_code": village_code,
                                                       "status": "published"}, actor, action="publish")
         if created:
@@ -17,7 +18,7 @@ def create_notice(db, village_code, fields, files, actor):
 
 
 def update_notice(db, uuid, fields, files, actor):
-    with db.atomic():
+    with write(db):
         row = records.update(db, "notices", uuid, fields, actor)
         for filename, content_type, data in files:
             attachments.add(db, uuid, filename, content_type, data, actor)

@@ -1,6 +1,7 @@
 """Registry data functions: villages, groups (组), households (户) and residents (村民).
 Every change goes through records.create/records.update, so it carries a UUID, a version and an audit entry."""
 from .. import records
+from ..db import write
 
 
 def add_village(db, code, name, actor, kind="村", model=False, uuid=None):
@@ -50,7 +51,7 @@ def find_household(db, village_code, group_name, head_name, address):
 
 
 def add_household(db, village_code, group_name, head_name, actor, address=None, phone=None, uuid=None):
-    with db.atomic():
+    with write(db):
         group = group_for(db, village_code, group_name, actor)
         row, _ = records.create(db, "households", {"uuid": uuid, "village_code": village_code,
                                                    "group_uuid": group["uuid"], "head_name": head_name,
@@ -63,7 +64,7 @@ def add_household_with_head(db, village_code, group_name, head_name, actor, addr
     """A household entered by hand, with its head as its first resident. The same uuid sent again
     (a double tap, a form re-sent after a lost signal) returns the first household and adds nobody.
     Returns (household, created)."""
-    with db.atomic():
+    with write(db):
         if uuid:
             existing = records.by_uuid(db, "households", uuid)
             if existing is not None:

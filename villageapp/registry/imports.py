@@ -10,6 +10,7 @@ from flask import current_app, has_app_context
 from .. import audit, records, settings
 from ..auth import PHONE
 from ..clock import today
+from ..db import write
 from .data import add_household, add_resident
 from .sheets import SheetError, cell_text, read_rows
 
@@ -288,7 +289,7 @@ def import_file(db, village_code, filename, data, actor, dry_run=False):
     report.residents = sum(len(people) for people in plan.values())
     if report.rejected or dry_run:
         return report
-    with db.atomic():  # all rows and the import entry, or nothing
+    with write(db):  # all rows and the import entry, or nothing
         _write(db, village_code, plan, actor)
         audit.record(db, actor, "import", "households", records.new_uuid(), village_code,
                      after={"filename": filename, "sha256": hashlib.sha256(data).hexdigest(), "rows": len(rows),

@@ -5,6 +5,7 @@ import json
 
 from .. import audit, records
 from ..clock import now_iso
+from ..db import write
 
 LIMITS = {"banquet_tables": ("宴席桌数上限", "桌"), "gift_amount": ("礼金上限", "元")}
 OPINION_STATES = {"open": "待答复", "answered": "已答复", "adopted": "已采纳"}
@@ -62,7 +63,7 @@ def start_cycle(db, village, actor, reason=None):
     base = current(db, book)
     number = (db.execute("select max(number) from rule_versions where rulebook_uuid = ?",
                          [book["uuid"]]).fetchone()[0] or 0) + 1
-    with db.atomic():
+    with write(db):
         row, _ = records.create(db, "rule_versions", {
             "village_code": village["code"], "rulebook_uuid": book["uuid"], "number": number,
             "base_number": base["number"] if base else None, "stage": "consultation",
@@ -129,7 +130,7 @@ def save_article(db, version, data, actor, row=None):
 
 
 def delete_article(db, row, actor):
-    with db.atomic():
+    with write(db):
         db["rule_articles"].delete(row["uuid"])
         audit.record(db, actor, "delete", "rule_articles", row["uuid"], row["village_code"], row, None)
 

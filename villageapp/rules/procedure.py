@@ -4,6 +4,7 @@ import json
 
 from .. import attachments, audit
 from ..clock import now_iso, today
+from ..db import write
 from ..meetings import data as meetings
 from ..meetings import rules as quorum_rules
 
@@ -132,7 +133,7 @@ def take_step(db, version, step, user, outcome="done", done_on=None, note=None, 
     if files:
         names = "、".join(name for name, _type, _data in files)
         documents = f"{documents.strip()}；附件：{names}" if (documents or "").strip() else f"附件：{names}"
-    with db.atomic():
+    with write(db):
         for name, kind, blob in files:
             attachments.add(db, version["uuid"], name, kind, blob, user.username)
         before = db["rule_versions"].get(version["uuid"])
