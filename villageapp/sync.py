@@ -2,6 +2,7 @@
 (exactly once by UNIQUE(edit_id), versions, conflicts kept for a person to decide), and files by SHA-256."""
 import hashlib
 import json
+import re
 import sqlite3
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -71,6 +72,12 @@ def form_payload(formdata):
     return [[name, value] for name, value in formdata.items(multi=True) if name not in NOT_PAYLOAD]
 
 
+def form_base_version(text):
+    """base_version as a page posts it ("" for a new record): a number within SQLite's range, else None."""
+    text = text or ""
+    return int(text) if text.isascii() and text.isdigit() and len(text) <= 18 else None
+
+
 def content_hash(edit):
     body = json.dumps([edit.get("type"), edit.get("uuid"), edit.get("base_version"), edit.get("payload")],
                       ensure_ascii=False, sort_keys=True)
@@ -134,9 +141,11 @@ def apply_edits(db, user, village_code, edits):
 
 def _check(db, user, village_code, edit):
     """(answer, None) when the edit is settled without writing, or (None, (record_type, form)) when it must be written."""
-    edit_id, uuid, kind = edit.get("edit_id"), edit.get("uuid"), edit.get("type")
-    if not (records.valid_uuid(edit_id or "") and records.valid_uuid(uuid or "")):
-        return _answer("invalid", 400, error="缺少记录编号", uuid=uuid), None
+    problem = envelope_problem(edit)
+    if problem:
+        uuid = edit.get("uuid") if isinstance(edit, dict) and isinstance(edit.get("uuid"), str) else None
+        return _answer("invalid", 400, error=problem, uuid=uuid[:36] if uuid else None), None
+    edit_id, uuid, kind = edit["edit_id"], edit["uuid"], edit["type"]
     revision = _stored(db, edit_id)
     if revision is not None:
         return _replay(revision, edit), None
@@ -148,10 +157,66 @@ def _check(db, user, village_code, edit):
     row = records.by_uuid(db, record_type.table, uuid)
     if row is not None and row["village_code"] != village_code:
         return _answer("forbidden", 403, error="这条记录不属于这个村", uuid=uuid), None
-    form = record_type.form(db, village_code, MultiDict(edit.get("payload") or []), record=row)
+    form = record_type.form(db, village_code, MultiDict(text_pairs(edit.get("payload"))), record=row)
     if not form.validate():
         return _answer("invalid", 422, errors=_errors(form), uuid=uuid), None
     return None, (record_type, form)
+
+
+MAX_PAIRS = 5000       # name/value pairs in one edit (a long meeting has a few hundred)
+MAX_NAME = 100         # characters of a field name
+MAX_VERSION = 2 ** 63 - 1  # SQLite's largest integer
+
+
+def envelope_problem(edit):
+    """Why one edit of a batch cannot be read, in Chinese; None when its envelope is sound. Every edit is checked on
+    its own, so one malformed edit is refused while the good ones of the same batch go through."""
+    if not isinstance(edit, dict):
+        return "这一条的格式不对（应是一个对象）"
+    if not all(isinstance(edit.get(k), str) and records.valid_uuid(edit[k]) for k in ("edit_id", "uuid")):
+        return "缺少记录编号"
+    if not isinstance(edit.get("type"), str) or edit["type"] not in TYPES:
+        kind = edit.get("type")
+        return f"不认识的记录类型 {kind[:40]!r}" if isinstance(kind, str) else "记录类型的格式不对"
+    base = edit.get("base_version")
+    if base is not None and (type(base) is not int or not 0 <= base <= MAX_VERSION):
+        return "版本号的格式不对（应是整数）"
+    payload = edit.get("payload")
+    if payload is None:
+        return None
+    if not isinstance(payload, list):
+        return "记录内容的格式不对（应是 [名称, 值] 的列表）"
+    if len(payload) > MAX_PAIRS:
+        return f"记录内容太多（超过 {MAX_PAIRS} 项）"
+    for pair in payload:
+        if not (isinstance(pair, list) and len(pair) == 2 and isinstance(pair[0], str) and 0 < len(pair[0]) <= MAX_NAME
+                and _scalar(pair[1])):
+            return "记录内容的格式不对（每一项应是 [名称, 值]）"
+    return None
+
+
+def _scalar(value):
+    if isinstance(value, float):
+        return value == value and value not in (float("inf"), float("-inf"))
+    return value is None or isinstance(value, (str, int, bool))
+
+
+def text_pairs(payload):
+    """A checked payload as (name, text) pairs, the way a form posts them."""
+    out = []
+    for name, value in payload or []:
+        if value is None or value is False:
+            value = ""
+        elif value is True:
+            value = "y"
+        out.append((name, str(value)))
+    return out
+
+
+def own_fields(form, payload):
+    """Only the form's own fields are kept in a revision: names the form does not have are dropped."""
+    names = {field.name for field in leaf_fields(form)}
+    return [[name, value] for name, value in payload or [] if name in names]
 
 
 def _errors(form):
@@ -173,7 +238,7 @@ def _write(db, actor, village_code, edit, record_type, form):
         return _answer("forbidden", 403, error="这条记录不属于这个村", uuid=edit["uuid"])
     elif record_type.locked(row):
         status = "needs_review"
-    elif base is not None and int(base) == row["version"]:
+    elif base is not None and base == row["version"]:
         row = records.update(db, record_type.table, row["uuid"], columns, actor)
         status = "accepted"
     else:
@@ -186,7 +251,7 @@ def _write(db, actor, village_code, edit, record_type, form):
     rev_id = db["revisions"].insert({
         "edit_id": edit["edit_id"], "record_type": record_type.name, "uuid": edit["uuid"],
         "village_code": village_code, "base_version": base, "version": row["version"],
-        "payload": json.dumps(edit.get("payload") or [], ensure_ascii=False), "content_hash": content_hash(edit),
+        "payload": json.dumps(own_fields(form, edit.get("payload")), ensure_ascii=False), "content_hash": content_hash(edit),
         "status": status, "created_at": now_iso(), "created_by": actor}).last_pk
     receipt = f"{rev_id:06d}"
     db["revisions"].update(rev_id, {"receipt": receipt})
@@ -222,32 +287,70 @@ def session():
 @bp.route("/api/v/<village>/edits", methods=["POST"])
 @access("cadre", scope="village")
 def edits(village):
-    body = request.get_json(silent=True) or {}
-    batch = body.get("edits")
+    body, problem = read_json(request, MAX_BODY_BYTES)
+    if problem:
+        return json_error(*problem)
+    batch = body.get("edits") if isinstance(body, dict) else None
     if not isinstance(batch, list) or not batch:
         return json_error(400, "没有收到要发送的记录")
     if len(batch) > MAX_BATCH:
         return json_error(400, f"一次最多发送 {MAX_BATCH} 条")
-    results = apply_edits(g.db, current_user, village, [edit if isinstance(edit, dict) else {} for edit in batch])
+    results = apply_edits(g.db, current_user, village, batch)
     return jsonify({"ok": True, "server_time": now_iso(), "results": results})
+
+
+MAX_BODY_BYTES = 4 * 1024 * 1024  # a batch of 50 long minutes is well under 2 MB
+MAX_DEPTH = 20                    # an edit is {edits: [{payload: [[name, value]]}]}: 4 levels
+_STRINGS = re.compile(rb'"(?:[^"\\]|\\.)*"')
+_NOT_BRACKETS = bytes(range(256)).translate(None, b"[]{}")
+
+
+def read_json(req, limit):
+    """The request's JSON body, size and nesting bounded BEFORE it is parsed (a body nested 100,000 deep would
+    exhaust the parser's recursion). Returns (value, None) or (None, (status, message))."""
+    if (req.content_length or 0) > limit:
+        return None, (413, "一次发送的内容太多，请分几次发送")
+    raw = req.stream.read(limit + 1)
+    if len(raw) > limit:
+        return None, (413, "一次发送的内容太多，请分几次发送")
+    brackets = _STRINGS.sub(b"", raw).translate(None, _NOT_BRACKETS)
+    depth = deepest = 0
+    for opening in brackets.replace(b"{", b"[").replace(b"}", b"]").split(b"]"):
+        depth += len(opening)  # each piece is the openings before one closing
+        deepest = max(deepest, depth)
+        depth -= 1
+    if deepest > MAX_DEPTH:
+        return None, (400, "发送的内容格式不对（嵌套太深）")
+    try:
+        return json.loads(raw.decode("utf-8")), None
+    except (ValueError, RecursionError):
+        return None, (400, "发送的内容不是正确的 JSON 格式")
 
 
 @bp.route("/api/v/<village>/files/<sha256>", methods=["HEAD", "PUT"])
 @access("cadre", scope="village")
 def file(village, sha256):
-    exists = g.db.execute("select 1 from files where sha256 = ?", [sha256]).fetchone() is not None
+    """A photo sent on its own before the record that lists it. A file another village sent answers as absent
+    (HEAD 404), and the phone's PUT then makes it this village's too: nothing says it was already there."""
+    sha256 = sha256.lower()
+    mine = bool(attachments.owned(g.db, village, [sha256]))
     if request.method == "HEAD":
-        return ("", 200 if exists else 404)
-    if exists:
+        return ("", 200 if mine else 404)
+    if mine:
         return jsonify({"ok": True, "sha256": sha256, "stored": False})
-    data = request.get_data()
+    limit = current_app.config["MAX_ATTACHMENT_BYTES"]
+    if (request.content_length or 0) > limit:
+        return json_error(413, f"文件太大，照片每张不超过 {limit // 1048576} MB")
+    data = request.stream.read(limit + 1)
+    if len(data) > limit:
+        return json_error(413, f"文件太大，照片每张不超过 {limit // 1048576} MB")
     if hashlib.sha256(data).hexdigest() != sha256:
         return json_error(400, "文件没有传完整，请重新发送")
-    if len(data) > current_app.config["MAX_ATTACHMENT_BYTES"]:
-        return json_error(413, "文件太大")
-    kind = attachments.sniff(data)
-    if kind is None:
-        return json_error(415, "只能上传照片（JPG、PNG）或 PDF")
-    g.db["files"].insert({"sha256": sha256, "village_code": village, "content_type": kind, "size": len(data),
-                          "data": data, "created_at": now_iso(), "created_by": current_user.username}, ignore=True)
+    if attachments.sniff(data) is None:
+        return json_error(415, "只能上传照片（JPG、PNG）")
+    try:  # the same checks as a photo chosen on the page: decoded whole, pixel limit, shrunk when too big
+        kind, stored = attachments.prepare_photo("这张照片", data)
+    except attachments.AttachmentError as error:
+        return json_error(422, str(error), errors={"photos": [str(error)]})
+    attachments.keep_file(g.db, village, sha256, kind, stored, current_user.username)  # kept under the name the phone uses
     return jsonify({"ok": True, "sha256": sha256, "stored": True}), 201

@@ -1,7 +1,6 @@
 """Meeting data functions: reading minutes for the pages, the defaults of a new record, confirming (locks it)
 and amending (a new edition with a reason; every confirmed edition is kept whole in meeting_editions),
 photos sent with the page, and the town's lists. Saving a draft goes through sync.apply_edit, not here."""
-import hashlib
 import json
 from datetime import date, timedelta
 
@@ -188,33 +187,18 @@ def new_payload(db, village_code, council):
 # ---- photos sent with the page (no JS); a phone sends them through the sync API -------------
 
 def store_photo(db, village_code, filename, data, actor):
-    """Check and shrink one photo (as notices do) and keep it in `files` under its SHA-256. Returns the hash."""
-    _name, kind, data = attachments.prepare(filename, data)
-    if not kind.startswith("image/"):
-        raise attachments.AttachmentError(f"“{filename}”不是照片，会议记录只收照片")
-    digest = hashlib.sha256(data).hexdigest()
-    db["files"].insert({"sha256": digest, "village_code": village_code, "content_type": kind, "size": len(data),
-                        "data": data, "created_at": now_iso(), "created_by": actor}, ignore=True)
-    return digest
+    """Check and shrink one photo (as notices do) and keep it for the village under its SHA-256. Returns the hash."""
+    return attachments.store_photo(db, village_code, filename, data, actor)
 
 
 def village_file(db, village_code, sha256):
-    """A file the village may show: sent for this village, or listed by one of its meetings."""
-    row = next(db["files"].rows_where("sha256 = ?", [sha256]), None)
-    if row is None:
-        return None
-    if row["village_code"] == village_code or db.execute(
-            "select 1 from meetings where village_code = ? and photos like ?", [village_code, f'%"{sha256}"%']).fetchone():
-        return row
-    return None
+    """A file the village may show: one its cadres sent (another village's file answers as absent)."""
+    return attachments.village_file(db, village_code, sha256)
 
 
-def arrived(db, hashes):
-    """Which of these photos have reached the server (a phone sends each file on its own)."""
-    if not hashes:
-        return set()
-    marks = ",".join("?" * len(hashes))
-    return {r[0] for r in db.execute(f"select sha256 from files where sha256 in ({marks})", list(hashes))}
+def arrived(db, village_code, hashes):
+    """Which of these photos have reached the server for this village (a phone sends each file on its own)."""
+    return attachments.owned(db, village_code, hashes)
 
 
 # ---- lists -------------------------------------------------------------------------

@@ -13,6 +13,7 @@ from wtforms import (BooleanField, DateField, Field, FieldList, FormField, Hidde
                      StringField, TextAreaField, TimeField)
 from wtforms.validators import DataRequired, Length, NumberRange, Optional, ValidationError
 
+from .. import attachments
 from ..clock import now, parse_date, parse_date_or_none
 from ..councils import data as councils
 from ..forms import Form, MultiCheckboxField, choices, client_uuid, leaf_fields
@@ -65,7 +66,11 @@ class AbsenteeForm(SubForm):
 
 
 class HashListField(Field):
-    """Several SHA-256 hex names of photos sent through the sync engine (photos=<hash>&photos=<hash>)."""
+    """Several SHA-256 hex names of photos sent through the sync engine (photos=<hash>&photos=<hash>).
+    village: (db, village_code) once the form knows them; a hash the village does not own, stored for another
+    village, is refused (one not on the server yet is the phone's, still to come)."""
+    village = None
+
     def process_formdata(self, valuelist):
         self.data = list(dict.fromkeys(v.strip().lower() for v in valuelist if v and v.strip()))
 
@@ -78,6 +83,9 @@ class HashListField(Field):
             raise ValidationError("照片编号有误，请重新拍照上传")
         if len(self.data) > 30:
             raise ValidationError("一次会议最多 30 张照片")
+        if self.village is not None and attachments.foreign(*self.village, self.data):
+            # a photo on the server for another village only: its cadres may not list (and so read) it
+            raise ValidationError("有照片不是本村上传的，不能用在这份记录里，请在本村重新拍照上传")
 
 
 class MeetingForm(Form):
@@ -156,6 +164,7 @@ def make_meeting_form(db, village_code, formdata, record=None, csrf=False, form_
     rows = councils.councils(db, village_code)
     form.council.choices = choices([("", "请选择")] + [(c["uuid"], c["name"]) for c in rows])
     form.council_row = next((c for c in rows if c["uuid"] == form.council.data), None)
+    form.photos.village = (db, village_code)
     name = form.council_row["name"] if form.council_row else ""
     form.eligible_basis.choices = choices([(b, rules.BASES[b]) for b in rules.bases_for(name)])
     form.roster = {m["uuid"]: m for m in councils.members(db, form.council_row["uuid"])} if form.council_row else {}

@@ -1,10 +1,9 @@
 """Meeting views for a village: the list, new minutes and editing a draft (saved THROUGH sync.apply_edit, so a
 plain POST and a phone's offline edit follow the same rules), showing, confirming, amending, the A4 print view,
 earlier editions, and the village's photos. Cadres of the village write; the adviser, town and county read."""
-import io
 import json
 
-from flask import abort, flash, g, make_response, redirect, render_template, request, send_file, url_for
+from flask import abort, flash, g, make_response, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from .. import attachments, records, sync
@@ -123,7 +122,7 @@ def _save(village, record):
     existing = record or records.by_uuid(g.db, "meetings", uuid)
     base = request.form.get("base_version", "")
     edit = {"edit_id": request.form.get("edit_id") or records.new_uuid(), "uuid": uuid, "type": "meeting",
-            "base_version": int(base) if base.isdigit() else None, "payload": payload}
+            "base_version": sync.form_base_version(base), "payload": payload}
     if record is None and existing is not None and _same_content(village, existing, payload):
         flash("这份会议记录已经保存过了，没有重复保存")  # the new-minutes page sent twice (no JS to stop a double tap)
         return redirect(url_for("meetings.show", village=village, uuid=uuid))
@@ -155,7 +154,7 @@ def _add_row(form, what):
         form.absentees.append_entry()
     else:  # agenda-<i>-actions: the same names as the rows' data-entry, so forms.js can do it on the phone
         parts = what.split("-")
-        if len(parts) == 3 and parts[0] == "agenda" and parts[1].isdigit() and parts[2] == "actions" \
+        if len(parts) == 3 and parts[0] == "agenda" and parts[1].isascii() and parts[1].isdigit() and parts[2] == "actions" \
                 and int(parts[1]) < len(form.agenda):
             form.agenda[int(parts[1])].form.actions.append_entry()
 
@@ -178,7 +177,7 @@ def show(village, uuid):
     row = _meeting(village, uuid)
     m = data.view(row, _council_name(row))
     editions = data.editions(g.db, uuid)
-    return render_template("meetings/show.html", m=m, editions=editions, arrived=data.arrived(g.db, m["photos"]),
+    return render_template("meetings/show.html", m=m, editions=editions, arrived=data.arrived(g.db, village, m["photos"]),
                            earlier=None, names=_names(row["confirmed_by"], *(e["confirmed_by"] for e in editions)),
                            proposals=data.proposals(g.db, uuid))
 
@@ -191,7 +190,7 @@ def edition(village, uuid, number):
     if m is None:
         abort(404)
     editions = data.editions(g.db, uuid)
-    return render_template("meetings/show.html", m=m, editions=editions, arrived=data.arrived(g.db, m["photos"]),
+    return render_template("meetings/show.html", m=m, editions=editions, arrived=data.arrived(g.db, village, m["photos"]),
                            earlier=row, names=_names(*(e["confirmed_by"] for e in editions)), proposals=[])
 
 
@@ -268,9 +267,7 @@ def file(village, sha256):
     row = data.village_file(g.db, village, sha256.lower())
     if row is None:
         abort(404)
-    response = send_file(io.BytesIO(row["data"]), mimetype=row["content_type"], download_name=f"{sha256[:12]}")
     # named by its content: the bytes behind this address never change; private, as minutes may show people
-    response.headers["Cache-Control"] = "private, max-age=31536000, immutable"
-    return response
+    return attachments.send(row["data"], row["content_type"], f"{sha256[:12]}", "private, max-age=31536000, immutable")
 
 

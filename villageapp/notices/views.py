@@ -1,10 +1,8 @@
 """Views of 村务公开: public pages need no login; managing notices is for the village's cadres,
 reading everything (objections included) for the town."""
-import io
-
 import qrcode
 import qrcode.image.svg
-from flask import abort, current_app, flash, g, make_response, redirect, render_template, request, send_file, url_for
+from flask import abort, current_app, flash, g, make_response, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from .. import attachments, records
@@ -69,11 +67,9 @@ def file(village, uuid, sha256):
     row = attachments.get(g.db, uuid, sha256)
     if row is None:
         abort(404)
-    response = send_file(io.BytesIO(row["data"]), mimetype=row["content_type"], download_name=row["filename"],
-                         as_attachment=row["content_type"] == "application/pdf" and "download" in request.args)
     # content-addressed: the bytes behind this URL never change
-    response.headers["Cache-Control"] = ("public" if data.is_public(notice) else "private") + ", max-age=31536000, immutable"
-    return response
+    return attachments.send(row["data"], row["content_type"], row["filename"],
+                            ("public" if data.is_public(notice) else "private") + ", max-age=31536000, immutable")
 
 
 @bp.route("/v/<village>/notices/<uuid>/objection", methods=["GET", "POST"])

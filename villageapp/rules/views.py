@@ -1,8 +1,6 @@
 """Views of one village's 村规民约: the public text, poster, consultation and search (no login); the cadres' pages to
 start a cycle, draft article by article and answer opinions; and the step page each role uses for its own step."""
-import io
-
-from flask import abort, flash, g, make_response, redirect, render_template, request, send_file, url_for
+from flask import abort, flash, g, make_response, redirect, render_template, request, url_for
 from flask_login import current_user
 from werkzeug.datastructures import MultiDict
 
@@ -164,7 +162,7 @@ def new_article(village, uuid, article=None):
         abort(400)
     base = request.form.get("base_version", "")
     edit = {"edit_id": request.form.get("edit_id") or records.new_uuid(), "uuid": record_uuid, "type": "rule_article",
-            "base_version": int(base) if base.isdigit() else None, "payload": sync.form_payload(request.form)}
+            "base_version": sync.form_base_version(base), "payload": sync.form_payload(request.form)}
     result = sync.apply_edit(g.db, current_user, village, edit)
     if result["status"] == "invalid" and result.get("errors"):
         form = drafts.make_article_form(g.db, village, MultiDict([tuple(p) for p in edit["payload"]]), record=existing)
@@ -240,9 +238,7 @@ def file(village, uuid, sha256):
     row = attachments.get(g.db, uuid, sha256)
     if row is None:
         abort(404)
-    response = send_file(io.BytesIO(row["data"]), mimetype=row["content_type"], download_name=row["filename"])
-    response.headers["Cache-Control"] = "private, max-age=31536000, immutable"
-    return response
+    return attachments.send(row["data"], row["content_type"], row["filename"], "private, max-age=31536000, immutable")
 
 
 def _voting_meetings():
