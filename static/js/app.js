@@ -21,12 +21,13 @@
   }
   window.addEventListener("load", function () {
     if (!("serviceWorker" in navigator)) { noWorker(); return; }
-    navigator.serviceWorker.register("/sw.js").catch(function (err) {
+    navigator.serviceWorker.register("/sw.js").then(function (reg) {
+      if (!reg) noWorker();  // a browser that pretends (an in-app browser, a blocked worker) answers with nothing
+    }, function (err) {
       // offline, a worker that is there already keeps working; only a browser that refuses workers gets the note
       if (!navigator.serviceWorker.controller && !(err && err.name === "TypeError" && navigator.onLine === false)) noWorker();
     });
   });
-  window.VillageApp = { hasWorker: function () { return !!(navigator.serviceWorker && navigator.serviceWorker.controller); } };
   function showNet() {
     var bar = document.getElementById("offline-bar");
     if (bar) bar.hidden = navigator.onLine !== false;
