@@ -98,14 +98,17 @@ def create_user(directory, username, password, name, role, actor, town_code=None
 
 def set_password(directory, user_id, password):
     """A new password ends every sign-in of the account (the caller may start a new one for this phone)."""
-    directory["users"].update(user_id, {"password_hash": generate_password_hash(password), "updated_at": now_iso()})
-    sessions.end_all(directory, user_id)
+    password_hash = generate_password_hash(password)  # slow on purpose: before the write, not while holding the lock
+    with store.write(directory):
+        directory["users"].update(user_id, {"password_hash": password_hash, "updated_at": now_iso()})
+        sessions.end_all(directory, user_id)
 
 
 def set_active(directory, user_id, active):
     """Deactivating ends every sign-in; reactivating does not bring old cookies back."""
-    directory["users"].update(user_id, {"active": 1 if active else 0, "updated_at": now_iso()})
-    sessions.end_all(directory, user_id)
+    with store.write(directory):
+        directory["users"].update(user_id, {"active": 1 if active else 0, "updated_at": now_iso()})
+        sessions.end_all(directory, user_id)
 
 
 # an unknown username is checked against this, so it costs the same time as a real one and tells nothing
