@@ -1,6 +1,9 @@
 """Security headers on every answer of the app: every route of the role × route matrix asked by every kind of user,
 plus static files, error pages and JSON errors; HSTS only over https (directly, or behind a trusted proxy);
 and, in a real Chromium, the pages of every role under the strict policy without one CSP violation."""
+import re
+from pathlib import Path
+
 import pytest
 
 from conftest import CHIHE, CHIHE_TOWN, MINGXING, MINGXING_VILLAGE, PASSWORD, Auth, _app
@@ -90,6 +93,22 @@ def test_a_view_that_sets_its_own_policy_keeps_it(app):
     response = app.test_client().get("/_test/own-policy")
     assert response.headers["Content-Security-Policy"] == "sandbox"
     assert response.headers["X-Content-Type-Options"] == "nosniff"
+
+
+def test_templates_need_nothing_the_policy_forbids():
+    """No inline handlers or scripts, no style= attributes; a <style> block only with this response's nonce."""
+    root = Path(__file__).resolve().parents[1]
+    found = []
+    for path in sorted((root / "templates").rglob("*.html")):
+        text = path.read_text()
+        for pattern in (r"\son[a-z]+\s*=", r"<script(?![^>]*\ssrc=)[^>]*>", r"\sstyle\s*=", r"<style(?![^>]*nonce=)[^>]*>",
+                        r"javascript:"):
+            found += [f"{path.relative_to(root)}: {m.group(0)}" for m in re.finditer(pattern, text, re.I)]
+    for path in sorted((root / "static" / "js").glob("*.js")):
+        text = path.read_text()
+        for pattern in (r"\beval\(", r"new Function\(", r"setAttribute\(\s*[\"']style", r"setAttribute\(\s*[\"']on"):
+            found += [f"{path.relative_to(root)}: {m.group(0)}" for m in re.finditer(pattern, text)]
+    assert not found, found
 
 
 # ---- in a real Chromium ---------------------------------------------------------------------------
