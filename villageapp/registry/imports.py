@@ -208,7 +208,8 @@ def _header(cells):
 
 def read_table(filename, data, limit):
     """(rows as [(line, {key: cell})], ignored headers). Raises SheetError for a file that cannot be used."""
-    # the title lines and the header come first, so one more than this means more than `limit` data rows
+    # the title lines and the header come first, so one more than this means more than `limit` data rows;
+    # every row read counts, blank ones too (read_rows refuses a file with more)
     lines = list(enumerate(read_rows(filename, data, limit + HEADER_SEARCH_ROWS + 1), start=1))
     first = header = None
     for position, (line, cells) in enumerate(lines):

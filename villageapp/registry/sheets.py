@@ -5,6 +5,7 @@ import csv
 import io
 import os
 import warnings
+import zipfile
 from datetime import date, datetime
 
 import openpyxl
@@ -34,9 +35,15 @@ class SheetError(ValueError):
     """The file as a whole cannot be read; the message is Chinese and tells the cadre what to do."""
 
 
+MAX_UNZIPPED = 30 * 1024 * 1024   # all parts of an .xlsx unpacked: 20,000 rows of a household list take ~10 MB
+MAX_RATIO = 100                   # unpacked/packed for a big part: spreadsheet XML packs ~10:1, a bomb 1000:1
+MAX_PARTS = 1000
+MAX_COLUMNS = 60                  # cells read per row: a household list has 8 to 20 columns
+
+
 def read_rows(filename, data, max_rows=None):
-    """The rows of the file's first sheet as lists of cell values (str, int, float, date …), stopping after
-    max_rows rows that are not blank: a small .xlsx can hold a million rows, which must not all be loaded."""
+    """The rows of the file's first sheet as lists of cell values (str, int, float, date …). Every row read counts,
+    blank or not, and reading stops with a SheetError past max_rows: a small .xlsx can claim a million rows."""
     ext = os.path.splitext(filename or "")[1].lower()
     if data.startswith(OLE_MAGIC) or ext in (".xls", ".doc", ".docx", ".wps", ".et"):
         raise SheetError("只能导入 .xlsx 或 .csv 文件。旧版 Excel（.xls）、WPS 或 Word 文件请先在 Excel/WPS 里"
@@ -84,6 +91,7 @@ def _xlsx_rows(data, max_rows):
     unreadable = "Excel 文件打不开，可能已损坏或不是 .xlsx 格式。请在 Excel/WPS 里打开后重新“另存为” .xlsx 再上传。"
     # openpyxl raises zip, XML, key and value errors for a broken file: to a cadre they all mean the same,
     # and it warns about Excel features it drops (data validation, odd styles) that do not matter for reading
+    _check_zip(data, unreadable)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         try:
@@ -93,7 +101,7 @@ def _xlsx_rows(data, max_rows):
         try:
             if not book.worksheets:
                 raise SheetError("Excel 文件里没有工作表。")
-            return _take(book.worksheets[0].iter_rows(values_only=True), max_rows)
+            return _take(book.worksheets[0].iter_rows(max_col=MAX_COLUMNS, values_only=True), max_rows)
         except SheetError:
             raise
         except Exception:
@@ -102,14 +110,29 @@ def _xlsx_rows(data, max_rows):
             book.close()
 
 
+def _check_zip(data, unreadable):
+    """An .xlsx is a zip: look at what it unpacks to BEFORE opening it. A 300 KB file can unpack to 300 MB (one huge
+    shared string), which openpyxl would hold in memory whole. The sizes are the zip's own: Python's zip reader stops
+    at the declared size of each part, so a part that lies about its size is refused as broken while it is read."""
+    try:
+        parts = zipfile.ZipFile(io.BytesIO(data)).infolist()
+    except (zipfile.BadZipFile, ValueError, OSError, EOFError):
+        raise SheetError(unreadable) from None
+    total = sum(part.file_size for part in parts)
+    bomb = any(part.file_size > 1024 * 1024 and part.file_size > MAX_RATIO * max(part.compress_size, 1) for part in parts)
+    if len(parts) > MAX_PARTS or total > MAX_UNZIPPED or bomb:
+        raise SheetError(f"这个 Excel 文件解开后太大（{total / 1048576:.0f} MB，上限 {MAX_UNZIPPED // 1048576} MB），"
+                         "不像一份户籍名册。请把名册复制到一个新建的 Excel 文件里，另存为 .xlsx 再上传。")
+
+
 def _take(rows, max_rows):
-    taken, filled = [], 0
+    """Rows until max_rows have been read, blank or not (a sheet can claim 200,000 empty rows: each costs time)."""
+    taken = []
     for row in rows:
+        if max_rows is not None and len(taken) >= max_rows:
+            raise SheetError("文件的行数太多（空行也算），超过了一次能导入的行数。请删掉表格里多余的空行，"
+                             "或把名册分成几个文件，一个一个导入。")
         taken.append(list(row))
-        if any(cell_text(cell) for cell in row):
-            filled += 1
-            if max_rows is not None and filled >= max_rows:
-                break
     return taken
 
 
