@@ -1,13 +1,11 @@
 """The town's view of meetings: every meeting of its villages, filtered by village, council and dates (with a CSV
 for Excel), and the quarter table of which councils have met and which have not."""
-import csv
-import io
-
-from flask import g, make_response, render_template, request
+from flask import g, render_template, request
 
 from ..access import access
 from ..clock import parse_date_or_none
 from ..councils import data as councils
+from ..exports import csv_response
 from . import bp, data
 
 
@@ -34,18 +32,10 @@ def town(town):
 @access("town", "county", scope="town")
 def town_export(town):
     _f, query, _villages = _filters()
-    out = io.StringIO()
-    out.write("\ufeff")  # UTF-8 with BOM: Excel opens it without garbling the Chinese
-    writer = csv.writer(out)
-    writer.writerow(["村（社区）", "会", "开会时间", "地点", "实到人数", "议题", "状态", "版本"])
-    for r in data.listing(g.db, **query, limit=100000):
-        writer.writerow([r["village_name"], r["council_name"], r["starts_at"].replace("T", " "), r["place"] or "",
-                         r["present"] or 0, "；".join(r["titles"]), r["state_label"],
-                         f"第 {r['edition']} 版" if r["edition"] else ""])
-    response = make_response(out.getvalue())
-    response.headers["Content-Type"] = "text/csv; charset=utf-8"
-    response.headers["Content-Disposition"] = f"attachment; filename=meetings-{town}.csv"
-    return response
+    rows = ([r["village_name"], r["council_name"], r["starts_at"].replace("T", " "), r["place"] or "", r["present"] or 0,
+             "；".join(r["titles"]), r["state_label"], f"第 {r['edition']} 版" if r["edition"] else ""]
+            for r in data.listing(g.db, **query, limit=100000))
+    return csv_response(["村（社区）", "会", "开会时间", "地点", "实到人数", "议题", "状态", "版本"], rows, f"meetings-{town}.csv")
 
 
 @bp.route("/t/<town>/meetings/quarter")
