@@ -180,7 +180,7 @@ def test_invalid_minutes_come_back_with_chinese_errors_and_everything_typed(app,
     auth.login(MINGXING)
     response, uid = new_minutes(app, client, auth, **{"agenda-0-votes_for": "99", "agenda-0-title": "保留我的议题",
                                                      "time": "", "absentees-0-reason": "生病"})
-    assert response.status_code == 200
+    assert response.status_code == 422
     assert "比到会的" in response.text and "请填写开始时间" in response.text and "请写缺席人的姓名" in response.text
     assert "保留我的议题" in response.text and "生病" in response.text
     assert f'value="{uid}"' in response.text  # sending it again after fixing is the same record
@@ -405,7 +405,7 @@ def test_a_member_who_left_stays_in_old_minutes_but_not_on_new_ones(app, client,
     assert leaver["uuid"] not in client.get(f"{V}/meetings/new/{row['uuid']}").text
     assert leaver["uuid"] in client.get(f"{V}/meetings/{uid}/edit").text  # still ticked in the draft that had them
     response, _uid = new_minutes(app, client, auth, attendees=[leaver["uuid"]], eligible="", **{"agenda-0-votes_for": "1"})
-    assert response.status_code == 200 and "不在列表里" in response.text
+    assert response.status_code == 422 and "不在列表里" in response.text
 
 
 def test_a_villagers_meeting_shows_whether_it_had_a_quorum(app, client, auth):
@@ -438,7 +438,7 @@ def test_photos_sent_with_the_page_are_kept_and_served_to_the_village_only(app, 
     assert client.get(f"/v/610922104202/files/{photos[0]}").status_code == 404  # not a photo of that village
     bad = post(client, auth, f"{V}/meetings/new/{row['uuid']}", {**fields, "photo_files": (io.BytesIO(b"MZ..."), "x.exe"),
                                                                "uuid": str(uuidlib.uuid4())})
-    assert bad.status_code == 200 and "不是照片" in bad.text and "三组村道硬化" in bad.text
+    assert bad.status_code == 422 and "不是照片" in bad.text and "三组村道硬化" in bad.text
 
 
 def test_a_photo_hash_not_yet_arrived_is_shown_as_waiting(app, client, auth):

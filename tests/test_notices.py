@@ -78,7 +78,7 @@ def test_big_photos_are_shrunk_for_3g(app, client, auth):
 def test_wrong_type_attachment_is_refused_and_the_text_is_kept(app, client, auth):
     auth.login(MINGXING)
     response = post_notice(client, auth, title="保留我的标题", files=[("病毒.exe", b"MZ\x90\x00 not a photo")])
-    assert response.status_code == 200
+    assert response.status_code == 422
     assert "不是照片（JPG、PNG）或 PDF 文件" in response.text
     assert 'value="保留我的标题"' in response.text and "下周一开始修三组村道" in response.text
     assert "附件需要重新选一次" in response.text

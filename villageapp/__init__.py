@@ -49,6 +49,8 @@ def create_app(test_config=None):
     from . import headers
     headers.init_app(app)
 
+    from . import routing
+    routing.init_app(app)  # <int:> bounded to SQLite's range, before any blueprint adds its rules
     from . import audit, conflicts, councils, home, meetings, notices, pwa, registry, rules, sync
     for module in (home, auth, registry, notices, councils, meetings, rules, audit, sync, conflicts, pwa):
         app.register_blueprint(module.bp)

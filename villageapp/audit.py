@@ -2,10 +2,11 @@
 and the town staff's view to read and filter it."""
 import json
 
-from flask import Blueprint, abort, g, render_template, request
+from flask import Blueprint, g, render_template, request
 
 from .access import access
 from .clock import now_iso
+from .routing import page_arg
 
 bp = Blueprint("audit", __name__)
 
@@ -60,10 +61,7 @@ def entries(db, village_code=None, actor=None, action=None, table=None, record_i
 def town_log(town):
     db = g.db
     f = {k: request.args.get(k, "").strip() for k in ("village_code", "actor", "action", "table", "record_id")}
-    try:
-        page = max(1, int(request.args.get("page", "1")))
-    except ValueError:
-        abort(404)
+    page = page_arg()
     rows = entries(db, **f, limit=51, offset=(page - 1) * 50)
     villages = {v["code"]: v["name"] for v in db["villages"].rows}
     actors = [r["actor"] for r in db.query("select distinct actor from audit order by actor")]

@@ -3,9 +3,9 @@ for Excel), and the quarter table of which councils have met and which have not.
 from flask import g, render_template, request
 
 from ..access import access
-from ..clock import parse_date_or_none
 from ..councils import data as councils
 from ..exports import csv_response
+from ..routing import date_arg
 from . import bp, data
 
 
@@ -14,7 +14,7 @@ def _filters():
     villages = {v["code"]: v["name"] for v in g.db["villages"].rows_where(order_by="code")}
     query = {"village_code": f["village"] if f["village"] in villages else None,
              "council_name": f["council"] if f["council"] in councils.COUNCIL_NAMES else None,
-             "start": parse_date_or_none(f["start"]), "end": parse_date_or_none(f["end"]),
+             "start": date_arg("start"), "end": date_arg("end"),
              "state": f["state"] if f["state"] in data.STATES else None}
     return f, query, villages
 

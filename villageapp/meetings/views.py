@@ -118,7 +118,7 @@ def _save(village, record):
         form = make_meeting_form(g.db, village, formdata(payload), record=record)
         form.validate()
         form.photo_files.errors = list(form.photo_files.errors) + problems
-        return _page(form, record, edit_id=request.form.get("edit_id") or records.new_uuid(), uuid=uuid)
+        return _page(form, record, edit_id=request.form.get("edit_id") or records.new_uuid(), uuid=uuid, status=422)
     existing = record or records.by_uuid(g.db, "meetings", uuid)
     base = request.form.get("base_version", "")
     edit = {"edit_id": request.form.get("edit_id") or records.new_uuid(), "uuid": uuid, "type": "meeting",
@@ -131,7 +131,7 @@ def _save(village, record):
     if status == "invalid" and result.get("errors"):
         form = make_meeting_form(g.db, village, formdata(payload), record=record)
         form.validate()
-        return _page(form, record, edit_id=records.new_uuid(), uuid=uuid)
+        return _page(form, record, edit_id=records.new_uuid(), uuid=uuid, status=422)
     if status not in ("accepted", "conflict", "needs_review"):
         abort(400)
     flash({"accepted": f"已保存（回执 {result['receipt']}）。核对无误后请点“确认无误”。",

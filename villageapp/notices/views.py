@@ -131,7 +131,8 @@ def new(village):
     elif request.method == "POST":
         _uploaded_files(form)
     return render_template("notices/form.html", form=form, notice=None,
-                           reselect=request.method == "POST" and any(f.filename for f in request.files.getlist("files")))
+                           reselect=request.method == "POST" and any(f.filename for f in request.files.getlist("files"))), \
+        422 if request.method == "POST" else 200  # refused: say so to the browser too
 
 
 @bp.route("/v/<village>/notices/<uuid>/manage")
@@ -161,7 +162,8 @@ def edit(village, uuid):
     elif request.method == "POST":
         _uploaded_files(form)
     return render_template("notices/form.html", form=form, notice=notice,
-                           reselect=request.method == "POST" and any(f.filename for f in request.files.getlist("files")))
+                           reselect=request.method == "POST" and any(f.filename for f in request.files.getlist("files"))), \
+        422 if request.method == "POST" else 200
 
 
 @bp.route("/v/<village>/notices/<uuid>/withdraw", methods=["POST"])
