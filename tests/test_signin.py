@@ -60,6 +60,41 @@ def test_a_stranger_cannot_lock_a_cadre_out_of_their_own_phone(app):
     assert cadre.client.get(HOME).status_code == 200
 
 
+def test_a_stranger_on_the_cadres_own_address_cannot_lock_out_the_cadres_phone(app):
+    """Phones behind a carrier's NAT share one public address: the phone the cadre signed in on before counts as itself."""
+    phone = from_address(app, "10.50.0.1")
+    assert phone.login(MINGXING).status_code == 302
+    phone.logout()
+    stranger = from_address(app, "10.50.0.1")  # same public address, another phone
+    for _ in range(5):
+        stranger.login(MINGXING, "guess-1234")
+    for i in range(20):
+        stranger.login(f"user{i}", "guess-1234")
+    assert stranger.login(MINGXING).status_code == 429
+    assert phone.login(MINGXING).status_code == 302
+
+
+def test_a_known_phone_still_has_its_own_limit(app):
+    phone = from_address(app, "10.50.0.2")
+    phone.login(MINGXING)
+    phone.logout()
+    for _ in range(5):
+        assert phone.login(MINGXING, "guess-1234").status_code == 200
+    assert phone.login(MINGXING).status_code == 429
+
+
+def test_a_device_cookie_helps_only_its_own_accounts_and_cannot_be_forged(app):
+    stranger = from_address(app, "10.50.0.3")
+    assert stranger.login(CHIHE).status_code == 302  # known here as chihe, not as mingxing
+    stranger.logout()
+    for _ in range(5):
+        stranger.login(MINGXING, "guess-1234")
+    assert stranger.login(MINGXING).status_code == 429
+    forger = from_address(app, "10.50.0.3")
+    forger.client.set_cookie("known_device", "eyJuIjoieCIsInUiOlsibWluZ3hpbmciXX0.forged", path="/login")
+    assert forger.login(MINGXING).status_code == 429
+
+
 def test_one_address_is_limited_across_all_accounts(app):
     """The issue's 60 wrong logins from one address: today all 200; now 20 tries, then 429 for every account."""
     attacker = from_address(app, "10.66.0.8")
@@ -220,7 +255,8 @@ def set_cookies(response):
 
 def test_cookies_are_httponly_and_samesite_lax_and_not_secure_over_plain_http(auth):
     cookies = set_cookies(auth.login(MINGXING, remember=True))
-    for name in ("session", "remember_token"):
+    assert "Path=/login" in cookies["known_device"]
+    for name in ("session", "remember_token", "known_device"):
         assert "HttpOnly" in cookies[name] and "SameSite=Lax" in cookies[name], cookies[name]
         assert "Secure" not in cookies[name]
 
@@ -231,7 +267,7 @@ def test_cookies_are_secure_when_the_public_address_is_https(instance_path, conf
     token = csrf_from(client.get("/login", base_url=https).text)
     cookies = set_cookies(client.post("/login", base_url=https, headers={"Referer": https + "/login"},  # CSRF over https checks it
                                       data={"username": MINGXING, "password": PASSWORD, "remember": "y", "csrf_token": token}))
-    for name in ("session", "remember_token"):
+    for name in ("session", "remember_token", "known_device"):
         assert "Secure" in cookies[name] and "HttpOnly" in cookies[name] and "SameSite=Lax" in cookies[name]
 
 

@@ -151,8 +151,9 @@ def login():
     form = LoginForm()
     if form.validate_on_submit():
         directory = store.directory()
-        username, ip = form.username.data.strip(), request.remote_addr
-        lock = throttle.locked(directory, username, ip)
+        username, ip = form.username.data.strip(), request.remote_addr or "unknown"
+        where, known = throttle.source(username)  # this phone if the account signed in on it before, else the address
+        lock = throttle.locked(directory, username, where, known)
         if lock:
             text, seconds = throttle.refusal(lock)
             form.password.errors.append(text)
@@ -160,16 +161,16 @@ def login():
         row = next(directory["users"].rows_where("username = ?", [username]), None)
         password_ok = check_password_hash(row["password_hash"] if row else _DUMMY_HASH, form.password.data)
         if row is None or not password_ok:
-            throttle.record_failure(directory, username, ip)
-            left = throttle.failures_left(directory, username, ip)
+            throttle.record_failure(directory, username, where)
+            left = throttle.failures_left(directory, username, where)
             form.password.errors.append("用户名或密码不对。" + (f"还可以再试 {left} 次。" if left > 0 else ""))
             return render_template("auth/login.html", form=form), 200
         if not row["active"]:
             form.username.errors.append("这个账号已停用，请联系镇里的管理员。")
             return render_template("auth/login.html", form=form), 200
-        throttle.record_success(directory, ip)
+        throttle.record_success(directory, ip, where)
         sign_in(directory, row["id"], remember=form.remember.data)
-        return redirect(safe_next(request.args.get("next")) or url_for("home.index"))
+        return throttle.remember_device(redirect(safe_next(request.args.get("next")) or url_for("home.index")), username)
     return render_template("auth/login.html", form=form)
 
 

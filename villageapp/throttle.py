@@ -6,11 +6,19 @@ Two limits, both within LOGIN_WINDOW_MINUTES:
 - per address across all accounts (LOGIN_MAX_FAILURES_PER_ADDRESS): one address cannot try password after password
   on many accounts. Only failures count, so correct sign-ins are never slowed, and a correct sign-in from an address
   clears that address's failures.
-Attempts refused because of a lock are not counted: a lock ends when its window has passed, however often one knocks."""
+Attempts refused because of a lock are not counted: a lock ends when its window has passed, however often one knocks.
+
+Phones on a mobile network often share one public address (carrier NAT), so a stranger may type from the cadre's own
+address. A browser an account has signed in on before is therefore counted as itself, not as its address (OWASP's
+"device cookie"): it carries a signed cookie naming the accounts that signed in on it, and its attempts for those
+accounts count against (account, this browser) only, untouched by what others on the same address do.
+The `ip` column of login_failures holds the address, or `device:<id>` for such a browser."""
 import math
+import secrets
 from datetime import datetime, timedelta
 
-from flask import current_app
+from flask import current_app, request
+from itsdangerous import BadSignature, URLSafeSerializer
 
 from .clock import now, now_iso
 from .db import write
@@ -20,12 +28,53 @@ def _window():
     return timedelta(minutes=current_app.config["LOGIN_WINDOW_MINUTES"])
 
 
-def locked(directory, username, ip):
-    """None, or (kind, until) of the lock that lasts longest: kind is "account" or "address"."""
+DEVICE_COOKIE = "known_device"
+DEVICE_DAYS = 365
+DEVICE_ACCOUNTS = 5  # a phone shared by a few cadres knows each of them
+
+
+def _devices():
+    return URLSafeSerializer(current_app.secret_key, salt="villageapp.known-device")
+
+
+def _device():
+    """(id, usernames) of this browser's signed device cookie, or None."""
+    try:
+        data = _devices().loads(request.cookies.get(DEVICE_COOKIE, ""))
+    except BadSignature:
+        return None
+    if isinstance(data, dict) and isinstance(data.get("n"), str) and isinstance(data.get("u"), list):
+        return data["n"], data["u"]
+    return None
+
+
+def source(username):
+    """Where an attempt to sign in as `username` counts: (key, known) — this browser if the account has signed in on it
+    before (known=True), else the client's address."""
+    device = _device()
+    if device and username in device[1]:
+        return f"device:{device[0]}", True
+    return request.remote_addr or "unknown", False
+
+
+def remember_device(response, username):
+    """After a correct sign-in: this browser now knows `username` (the cookie goes only to /login)."""
+    device_id, usernames = _device() or (secrets.token_urlsafe(16), [])
+    usernames = ([u for u in usernames if u != username] + [username])[-DEVICE_ACCOUNTS:]
+    response.set_cookie(DEVICE_COOKIE, _devices().dumps({"n": device_id, "u": usernames}),
+                        max_age=DEVICE_DAYS * 24 * 3600, path=request.path, httponly=True, samesite="Lax",
+                        secure=current_app.config["SESSION_COOKIE_SECURE"])
+    return response
+
+
+def locked(directory, username, where, known=False):
+    """None, or (kind, until) of the lock that lasts longest: kind is "account" or "address".
+    `where` and `known` come from source(): a known browser is not held by its address's count."""
     config = current_app.config
     since = (now() - _window()).isoformat(timespec="seconds")
-    checks = (("account", "username = ? and ip = ?", [username, ip], config["LOGIN_MAX_FAILURES"]),
-              ("address", "ip = ?", [ip], config["LOGIN_MAX_FAILURES_PER_ADDRESS"]))
+    checks = [("account", "username = ? and ip = ?", [username, where], config["LOGIN_MAX_FAILURES"])]
+    if not known:
+        checks.append(("address", "ip = ?", [where], config["LOGIN_MAX_FAILURES_PER_ADDRESS"]))
     found = None
     for kind, where, params, limit in checks:
         rows = directory.execute(f"select at from login_failures where {where} and at >= ? order by at desc limit ?",
@@ -50,11 +99,12 @@ def failures_left(directory, username, ip):
     return current_app.config["LOGIN_MAX_FAILURES"] - count
 
 
-def record_success(directory, ip):
-    """A correct sign-in from an address clears that address's failures (old rows of any address go too)."""
+def record_success(directory, ip, where):
+    """A correct sign-in from an address clears that address's failures, and the browser's own if it is a known one
+    (old rows of any address go too)."""
     old = (now() - timedelta(days=1) - _window()).isoformat(timespec="seconds")
     with write(directory):
-        directory.execute("delete from login_failures where ip = ? or at < ?", [ip, old])
+        directory.execute("delete from login_failures where ip in (?, ?) or at < ?", [ip, where, old])
 
 
 def refusal(lock):
