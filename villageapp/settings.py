@@ -12,6 +12,8 @@ SETTINGS = [
      "then that account is locked for that address only (a stranger cannot lock a cadre out of their own phone)."),
     ("LOGIN_MAX_FAILURES_PER_ADDRESS", 20, "Wrong passwords allowed from one address across all accounts within "
      "LOGIN_WINDOW_MINUTES before that address is locked; a correct sign-in from the address clears its count."),
+    ("LOGIN_MAX_FAILURES_PER_ACCOUNT", 50, "Wrong passwords for one account from all browsers it never signed in on, "
+     "within LOGIN_WINDOW_MINUTES; then it can be signed in only on its usual phones until the window has passed."),
     ("LOGIN_WINDOW_MINUTES", 15, "Window and lock time of the wrong-password throttle, in minutes (answered with HTTP 429)."),
     ("REMEMBER_COOKIE_DURATION", timedelta(days=30), "How long 记住我 keeps a phone logged in (cadres work offline for days); "
      "the server ends the sign-in after this too."),

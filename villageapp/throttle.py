@@ -1,11 +1,13 @@
 """Wrong-password limits, kept in the directory database so they hold across worker processes.
 
-Two limits, both within LOGIN_WINDOW_MINUTES:
+Three limits, all within LOGIN_WINDOW_MINUTES:
 - per account *and* address (LOGIN_MAX_FAILURES): a stranger who types wrong passwords for a cadre's username
   locks only their own address out of that account, never the cadre on their usual phone;
 - per address across all accounts (LOGIN_MAX_FAILURES_PER_ADDRESS): one address cannot try password after password
   on many accounts. Only failures count, so correct sign-ins are never slowed, and a correct sign-in from an address
-  clears that address's failures.
+  clears that address's failures;
+- per account from all unknown browsers together (LOGIN_MAX_FAILURES_PER_ACCOUNT): many addresses (a botnet) cannot
+  each take their 5 guesses; the account can then be signed in only from browsers it has signed in on before.
 Attempts refused because of a lock are not counted: a lock ends when its window has passed, however often one knocks.
 
 Phones on a mobile network often share one public address (carrier NAT), so a stranger may type from the cadre's own
@@ -68,13 +70,15 @@ def remember_device(response, username):
 
 
 def locked(directory, username, where, known=False):
-    """None, or (kind, until) of the lock that lasts longest: kind is "account" or "address".
+    """None, or (kind, until) of the lock that lasts longest: kind is "account", "address" or "everywhere".
     `where` and `known` come from source(): a known browser is not held by its address's count."""
     config = current_app.config
     since = (now() - _window()).isoformat(timespec="seconds")
     checks = [("account", "username = ? and ip = ?", [username, where], config["LOGIN_MAX_FAILURES"])]
     if not known:
         checks.append(("address", "ip = ?", [where], config["LOGIN_MAX_FAILURES_PER_ADDRESS"]))
+        checks.append(("everywhere", "username = ? and ip not like 'device:%'", [username],
+                       config["LOGIN_MAX_FAILURES_PER_ACCOUNT"]))
     found = None
     for kind, where, params, limit in checks:
         rows = directory.execute(f"select at from login_failures where {where} and at >= ? order by at desc limit ?",
@@ -117,6 +121,9 @@ def refusal(lock):
         limit = current_app.config["LOGIN_MAX_FAILURES"]
         text = (f"密码连续输错 {limit} 次，这个账号在这部手机（这个网络）上暂时锁定，请 {minutes} 分钟后（{at} 以后）再试，"
                 "或请镇里的管理员重置密码。")
+    elif kind == "everywhere":
+        text = (f"这个账号最近在别处被输错密码的次数太多，暂时只能在以前登录过的手机上登录。请 {minutes} 分钟后（{at} 以后）"
+                "再试，或请镇里的管理员重置密码。")
     else:
         text = f"从这个网络登录输错的次数太多，暂时锁定，请 {minutes} 分钟后（{at} 以后）再试。"
     return text, seconds
