@@ -203,7 +203,8 @@ def own_password():
             form.current.errors.append("现在的密码不对")
         else:
             directory = store.directory()
-            remember = bool(sessions.find(directory, current_user.session_token)["remember"])
+            signin = sessions.find(directory, current_user.session_token)
+            remember = bool(signin and signin["remember"])
             set_password(directory, current_user.id, form.password.data)  # signs out every other phone
             audit_account(current_user.row, current_user.username, "reset_password", "本人修改密码")
             sign_in(directory, current_user.id, remember=remember)  # and keeps this one signed in
