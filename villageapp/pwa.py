@@ -38,7 +38,7 @@ def manifest():
 def service_worker():
     # the cadres' bundles (outbox, forms) are not precached for every villager: the worker holds them before it keeps
     # the first page that names them (a page is kept only with every /static/ file it names, see sw.js)
-    bundles = bundle_urls(current_app, ("css", "js", "outbox"))
+    bundles = bundle_urls(current_app, ("css", "js", "outbox", "forms"))  # any of them changed: a new worker
     shell = bundle_urls(current_app, ("css", "js")) + [url_for("pwa.offline"), url_for("pwa.manifest"),
                                                        url_for("static", filename="icons/icon-192.png")]
     version = CACHE_VERSION + "-" + "-".join(u.rsplit("/", 1)[-1].split(".")[1] for u in bundles)

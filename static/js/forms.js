@@ -222,9 +222,14 @@
     });
   }
 
-  // a page opens if the service worker keeps it, or if the server answers now (a short look, not a download)
+  // a page opens if the service worker keeps a copy of it, or if the server answers now (a short look, not a download)
   function canOpen(path) {
-    if (navigator.serviceWorker && navigator.serviceWorker.controller) return Promise.resolve(true);
+    var worker = navigator.serviceWorker && navigator.serviceWorker.controller;
+    var kept = worker && window.caches ? caches.open("forms-v1").then(function (c) { return c.match(path.split("?")[0]); })
+      .then(function (r) { return !!r; }, function () { return false; }) : Promise.resolve(false);
+    return kept.then(function (yes) { return yes || answersNow(path); });
+  }
+  function answersNow(path) {
     var timeout = new Promise(function (resolve) { setTimeout(function () { resolve(false); }, 4000); });
     var look = fetch(path, { method: "HEAD", credentials: "same-origin", cache: "no-store" })
       .then(function (r) { return r.ok; }, function () { return false; });

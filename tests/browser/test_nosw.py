@@ -28,10 +28,8 @@ class ApiGate:
 
 
 @pytest.fixture
-def no_worker(browser):
-    context = browser.new_context(service_workers="block", locale="zh-CN", viewport={"width": 390, "height": 844})
-    yield context
-    context.close()
+def no_worker(new_context):
+    return new_context(service_workers="block", viewport={"width": 390, "height": 844})
 
 
 def test_no_service_worker_saves_on_the_phone_says_so_and_sends_once(no_worker, live_server, app):
@@ -100,19 +98,15 @@ def test_with_signal_and_no_service_worker_saving_goes_to_the_outbox(no_worker, 
     assert server.meetings(uuid) == 1
 
 
-def test_with_javascript_off_the_form_warns_that_an_offline_save_loses_the_text(browser, live_server, app):
+def test_with_javascript_off_the_form_warns_that_an_offline_save_loses_the_text(new_context, live_server, app):
     server = Server(app)
-    context = browser.new_context(java_script_enabled=False, locale="zh-CN")
-    try:
-        page = context.new_page()
-        log_in(page, live_server.url)
-        page.goto(f"{live_server.url}/v/{V}/meetings/new/{server.council()}")
-        risk = page.locator("[data-offline-risk]")
-        expect(risk).to_be_visible()
-        expect(risk).to_contain_text("没有信号")
-        expect(risk).to_contain_text("返回")
-    finally:
-        context.close()
+    page = new_context(java_script_enabled=False).new_page()
+    log_in(page, live_server.url)
+    page.goto(f"{live_server.url}/v/{V}/meetings/new/{server.council()}")
+    risk = page.locator("[data-offline-risk]")
+    expect(risk).to_be_visible()
+    expect(risk).to_contain_text("没有信号")
+    expect(risk).to_contain_text("返回")
 
 
 def urlpath(page):

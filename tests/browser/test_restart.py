@@ -79,14 +79,15 @@ def site(app):
 class Phone:
     """Chromium on one profile folder: closed and opened again like a phone that restarts."""
 
-    def __init__(self, playwright, folder):
-        self.playwright, self.folder, self.context = playwright, str(folder), None
+    def __init__(self, playwright, folder, csp):
+        self.playwright, self.folder, self.csp, self.context = playwright, str(folder), csp, None
         self.failed = []  # requests that got no answer (from the network or the service worker)
 
     def open(self):
         self.context = self.playwright.chromium.launch_persistent_context(
             self.folder, executable_path=CHROMIUM, args=BROWSER_ARGS, locale="zh-CN", viewport={"width": 390, "height": 844})
         self.context.on("requestfailed", lambda r: self.failed.append(r.url))
+        self.csp.watch(self.context)
         return self.context.pages[0] if self.context.pages else self.context.new_page()
 
     def close(self):
@@ -96,8 +97,8 @@ class Phone:
 
 
 @pytest.fixture
-def phone(playwright, tmp_path):
-    p = Phone(playwright, tmp_path / "phone-profile")
+def phone(playwright, tmp_path, csp_violations):
+    p = Phone(playwright, tmp_path / "phone-profile", csp_violations)
     yield p
     p.close()
 
