@@ -137,6 +137,14 @@ def assert_whole(phone, page):
     """Every script, stylesheet and icon of the page came from the worker's cache: none failed, and they ran."""
     static = [u for u in phone.failed if "/static/" in u or u.endswith("/manifest.webmanifest")]
     assert not static, f"files the kept page needs failed to load with no signal: {static}"
+    missing = page.evaluate("""async () => {
+      const named = [...document.querySelectorAll('script[src], link[href]')].map(e => e.getAttribute('src') || e.getAttribute('href'))
+        .filter(u => u.startsWith('/static/') || u === '/manifest.webmanifest');
+      const missing = [];
+      for (const u of named) if (!(await caches.match(u))) missing.push(u);
+      return named.length ? missing : ['(the page names no files)'];
+    }""")
+    assert missing == [], f"files of the kept page not in the service worker's cache: {missing}"
     assert page.evaluate("!!window.VillageOutbox"), "the outbox bundle did not load"
     assert page.evaluate("getComputedStyle(document.body).fontSize") == "18px", "the stylesheet did not load"
 
