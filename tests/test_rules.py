@@ -450,3 +450,38 @@ def test_village_home_tile_says_where_the_rules_stand(client, auth):
 def test_search_takes_any_text_literally(client, query):
     r = client.get(f"{V}/rules/search", query_string={"q": query})
     assert r.status_code == 200 and "找到 0 条" in r.text
+
+
+def test_two_cadres_at_once_start_one_cycle_and_take_a_step_once(app):
+    """start_cycle and take_step decide under the write lock: two connections racing make one version, one step."""
+    import threading
+
+    from villageapp import registry
+    from villageapp.rules import data as rules
+    from villageapp.rules import procedure
+    new = "610922104205"
+    db = _db(app)
+    registry.add_village(db, new, "同心村", "test")
+    db.close()
+    barrier, results = threading.Barrier(4), []
+
+    def start():
+        own = _db(app)
+        barrier.wait()
+        results.append(rules.start_cycle(own, own["villages"].get(new), "test", "首次制定"))
+        own.close()
+    threads = [threading.Thread(target=start) for _ in range(4)]
+    [t.start() for t in threads]
+    [t.join() for t in threads]
+    db = _db(app)
+    assert db.execute("select count(*) from rule_versions where village_code = ?", [new]).fetchone()[0] == 1
+    assert sorted(problem is None for _row, problem in results) == [False, False, False, True]
+
+    class U:
+        username, role = "test", "cadre"
+    stale = results[0][0]  # both cadres loaded the page while the version waited for 征集意见
+    procedure.take_step(db, stale, "consultation", U())
+    with pytest.raises(procedure.StepRefused, match="这一步已经做过了"):
+        procedure.take_step(db, stale, "consultation", U())
+    assert db.execute("select count(*) from rule_steps where version_uuid = ?", [stale["uuid"]]).fetchone()[0] == 1
+    db.close()

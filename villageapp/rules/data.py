@@ -56,14 +56,14 @@ def open_version(db, book):
 def start_cycle(db, village, actor, reason=None):
     """Begin a first making or an amendment: a new version copying the articles of the version in force.
     Returns (version, message): message says why not when a cycle is already running."""
-    book = ensure_rulebook(db, village, actor)
-    running = open_version(db, book)
-    if running:
-        return running, f"第 {running['number']} 版还在办理中，办完公布后才能再发起修订"
-    base = current(db, book)
-    number = (db.execute("select max(number) from rule_versions where rulebook_uuid = ?",
-                         [book["uuid"]]).fetchone()[0] or 0) + 1
-    with write(db):
+    with write(db):  # decided under the write lock: two cadres pressing 发起 at once start one cycle
+        book = ensure_rulebook(db, village, actor)
+        running = open_version(db, book)
+        if running:
+            return running, f"第 {running['number']} 版还在办理中，办完公布后才能再发起修订"
+        base = current(db, book)
+        number = (db.execute("select max(number) from rule_versions where rulebook_uuid = ?",
+                             [book["uuid"]]).fetchone()[0] or 0) + 1
         row, _ = records.create(db, "rule_versions", {
             "village_code": village["code"], "rulebook_uuid": book["uuid"], "number": number,
             "base_number": base["number"] if base else None, "stage": "consultation",

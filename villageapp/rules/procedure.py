@@ -134,9 +134,11 @@ def take_step(db, version, step, user, outcome="done", done_on=None, note=None, 
         names = "、".join(name for name, _type, _data in files)
         documents = f"{documents.strip()}；附件：{names}" if (documents or "").strip() else f"附件：{names}"
     with write(db):
+        before = db["rule_versions"].get(version["uuid"])
+        if before["stage"] != version["stage"]:  # taken by someone else while this request checked it
+            check(before, step, user.role)
         for name, kind, blob in files:
             attachments.add(db, version["uuid"], name, kind, blob, user.username)
-        before = db["rule_versions"].get(version["uuid"])
         db["rule_steps"].insert({"version_uuid": version["uuid"], "village_code": version["village_code"], "step": step,
                                  "outcome": outcome, "done_on": done_on, "note": (note or "").strip() or None,
                                  "documents": (documents or "").strip() or None,
