@@ -10,12 +10,13 @@
     try { if (!bar || localStorage.getItem(NO_WORKER_SEEN)) return; } catch (e) { return; }
     var note = document.createElement("div");
     note.className = "offline-note"; note.id = "no-worker-note"; note.setAttribute("role", "note");
-    note.appendChild(document.createTextNode("这个浏览器不能把页面存在手机上：没有信号时，已经打开的表格还能填写和保存（存在手机上，有信号后自动发送），" +
-      "但打不开没打开过的页面。要在没信号的地方用，请点右上角“…”选“在浏览器打开”，用手机自带的浏览器打开村务通，再“添加到主屏幕”。"));
+    var text = document.createElement("p");
+    text.textContent = "这个浏览器不能把村务通的页面存在手机上：没信号时，已经打开的表格照样能填、能保存（有信号后自动发送），但打不开别的页面。" +
+      "要在没信号的地方用：点右上角“…”，选“在浏览器打开”，再“添加到主屏幕”。";
     var ok = document.createElement("button");
-    ok.type = "button"; ok.className = "link"; ok.textContent = "知道了";
+    ok.type = "button"; ok.className = "button secondary"; ok.textContent = "知道了";
     ok.addEventListener("click", function () { note.remove(); });
-    note.appendChild(ok);
+    note.appendChild(text); note.appendChild(ok);
     bar.parentNode.insertBefore(note, bar.nextSibling);
     try { localStorage.setItem(NO_WORKER_SEEN, String(Date.now())); } catch (e) { /* shown again next time: harmless */ }
   }

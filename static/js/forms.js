@@ -217,6 +217,7 @@
           // no service worker and no signal: 待发送 cannot load, so the answer is given here, on this page
           show("已存手机 " + hhmm(Date.now()) + "。有信号时会自动发送，不用再填一遍；打开村务通的任何一页也会接着发送。");
           stateBox.className = "offline-note";
+          stateBox.scrollIntoView({ block: "center" });
         });
       }, function (err) { show("没有存上：" + err.message); });
     });
