@@ -137,12 +137,16 @@ class CspWatch:
 
     def __init__(self):
         self.violations = []
+        self._watched = set()
 
     def watch(self, context):
-        """Watch a context (pages open now and later); returns it. Tests with their own (persistent) contexts call this."""
-        for page in context.pages:
-            self._watch_page(page)
-        context.on("page", self._watch_page)
+        """Watch a context (pages open now and later); returns it. Every context a browser test opens through
+        Playwright is watched already (see csp_violations); this is for contexts made some other way."""
+        if id(context) not in self._watched:
+            self._watched.add(id(context))
+            for page in context.pages:
+                self._watch_page(page)
+            context.on("page", self._watch_page)
         return context
 
     def _watch_page(self, page):
@@ -153,17 +157,23 @@ class CspWatch:
 
 
 @pytest.fixture(autouse=True)
-def csp_violations(request):
-    """Every browser test fails at teardown if a page it opened broke the Content-Security-Policy."""
+def csp_violations(request, monkeypatch):
+    """Every browser test fails at teardown if a page it opened broke the Content-Security-Policy: every context it
+    makes through Playwright (pytest-playwright's context/page/new_context, browser.new_context/new_page, and
+    browser_type.launch_persistent_context) is watched."""
     watch = CspWatch()
+    if "browser" in request.keywords:
+        from playwright.sync_api import Browser, BrowserType
+
+        def watching(original, context_of=lambda made: made):
+            def call(self, *args, **kwargs):
+                made = original(self, *args, **kwargs)
+                watch.watch(context_of(made))
+                return made
+            return call
+        monkeypatch.setattr(Browser, "new_context", watching(Browser.new_context))
+        monkeypatch.setattr(Browser, "new_page", watching(Browser.new_page, lambda page: page.context))
+        monkeypatch.setattr(BrowserType, "launch_persistent_context", watching(BrowserType.launch_persistent_context))
     yield watch
     if watch.violations and "browser" in request.keywords:
         pytest.fail("Content-Security-Policy violations:\n" + "\n".join(watch.violations), pytrace=False)
-
-
-@pytest.fixture
-def new_context(new_context, csp_violations):
-    """pytest-playwright's new_context (which its `context` and `page` fixtures use too), watched for CSP violations."""
-    def make(**kwargs):
-        return csp_violations.watch(new_context(**kwargs))
-    return make

@@ -156,3 +156,20 @@ def test_the_csp_watch_catches_a_violation(page, live_server, csp_violations):
     assert page.evaluate("window.ran") is None
     assert any("Content Security Policy" in v for v in csp_violations.violations), csp_violations.violations
     csp_violations.violations.clear()  # seen and expected: let this test pass
+
+
+@pytest.mark.browser
+def test_the_csp_watch_also_sees_persistent_contexts(browser_type, browser_type_launch_args, live_server, csp_violations,
+                                                      tmp_path):
+    """A phone's profile (launch_persistent_context, as the restart tests use) is watched without asking."""
+    context = browser_type.launch_persistent_context(tmp_path / "profile", **browser_type_launch_args)
+    try:
+        page = context.pages[0] if context.pages else context.new_page()
+        page.goto(live_server.url + "/login")
+        page.evaluate("() => { const s = document.createElement('style'); s.textContent = 'body{color:red}'; "
+                      "document.head.appendChild(s); }")
+        page.wait_for_timeout(300)
+    finally:
+        context.close()
+    assert any("Content Security Policy" in v for v in csp_violations.violations), csp_violations.violations
+    csp_violations.violations.clear()
