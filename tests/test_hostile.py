@@ -489,3 +489,20 @@ def test_a_hand_typed_base_version_on_the_page_is_not_a_500(app, mingxing):
     more = mingxing.post(f"/v/{V}/meetings/new/{row}", data={**fields, "more": "agenda-²-actions"},
                          content_type="multipart/form-data")
     assert more.status_code == 200
+
+
+def test_a_vote_steps_agenda_number_beyond_any_meeting_is_refused_at_the_field(app):
+    from werkzeug.datastructures import MultiDict
+
+    from villageapp.rules.forms import StepForm
+    with app.test_request_context():
+        form = StepForm(formdata=MultiDict({"done_on": today().isoformat(), "agenda_item": HUGE}), meta={"csrf": False})
+        form.setup("vote")
+        assert not form.validate() and "1 到 30" in form.agenda_item.errors[0]
+
+
+def test_a_birth_year_cell_holding_a_400_digit_number_is_a_row_error(app):
+    from villageapp.registry import imports
+    for cell in (10 ** 400, float("nan"), float("inf"), -1, "9" * 400):
+        year, reason = imports.birth_year(cell)
+        assert year is None and "出生年份" in reason, cell

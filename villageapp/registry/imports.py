@@ -110,9 +110,11 @@ def birth_year(value):
     text = cell_text(value)
     if isinstance(value, (datetime, date)):
         year = value.year
-    elif isinstance(value, (int, float)) and not isinstance(value, bool):
-        if not float(value).is_integer():
-            return None, f"出生年份看不懂：{text}"
+    elif isinstance(value, int) and not isinstance(value, bool):
+        year = value  # any size: a 400-digit number in a cell is refused by the range below, not float()
+    elif isinstance(value, float):
+        if not value.is_integer():  # NaN and infinity too
+            return None, f"出生年份看不懂：{text[:20]}"
         year = int(value)
     else:
         year = _year_in_text(text)
@@ -120,7 +122,7 @@ def birth_year(value):
             return None, f"出生年份看不懂：{text}（写成 1965、1965-03 或 1965年3月）"
     last = today().year
     if not 1900 <= year <= last:
-        return None, f"出生年份要在 1900 到 {last} 之间（填的是 {text}）"
+        return None, f"出生年份要在 1900 到 {last} 之间（填的是 {text[:20]}）"
     return year, None
 
 

@@ -41,7 +41,8 @@ class StepForm(Form):
     done_on = DateField("日期", validators=[DataRequired("请选择日期")], format="%Y-%m-%d")
     outcome = RadioField("结论", choices=[], validate_choice=False)
     meeting = SelectField("表决的会议", choices=[], validate_choice=False)
-    agenda_item = IntegerField("第几个议题（从 1 数起）", validators=[Optional()])
+    agenda_item = IntegerField("第几个议题（从 1 数起）", validators=[
+        Optional(), NumberRange(min=1, max=30, message="议题请填 1 到 30 之间的序号")])  # a meeting has at most 30
     filing_no = StringField("备案编号", validators=[Optional(), Length(max=40, message="编号不超过 40 字")])
     note = TextAreaField("情况说明", validators=[Optional(), Length(max=2000, message="不超过 2000 字")])
     documents = StringField("材料（如会议记录编号、征求意见稿份数）", validators=[
