@@ -1,7 +1,14 @@
 """Security headers on every answer of the app: every route of the role × route matrix asked by every kind of user,
 plus static files, error pages and JSON errors; HSTS only over https (directly, or behind a trusted proxy);
 and, in a real Chromium, the pages of every role under the strict policy without one CSP violation."""
+import contextlib
+import http.client
+import os
 import re
+import socket
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -173,3 +180,54 @@ def test_the_csp_watch_also_sees_persistent_contexts(browser_type, browser_type_
         context.close()
     assert any("Content Security Policy" in v for v in csp_violations.violations), csp_violations.violations
     csp_violations.violations.clear()
+
+
+# ---- behind nginx, with the real server -----------------------------------------------------------
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@contextlib.contextmanager
+def served(instance_path, **env):
+    """`villageapp serve` (waitress) in a process of its own, on a copy of the demo instance."""
+    port = free_port()
+    environ = {**os.environ, "VILLAGEAPP_INSTANCE_PATH": str(instance_path), **env}
+    process = subprocess.Popen([os.path.join(os.path.dirname(sys.executable), "villageapp"), "serve", "--host", "127.0.0.1",
+                                "--port", str(port)], env=environ, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    try:
+        for _ in range(100):
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+                break
+            except OSError:
+                time.sleep(0.1)
+        yield f"127.0.0.1:{port}"
+    finally:
+        process.terminate()
+        process.wait(10)
+        process.stderr.close()
+
+
+def ask(address, path, headers):
+    connection = http.client.HTTPConnection(address, timeout=10)
+    try:
+        connection.request("GET", path, headers=headers)
+        response = connection.getresponse()
+        response.read()
+        return response
+    finally:
+        connection.close()
+
+
+@pytest.mark.parametrize("trust", [0, 1])
+def test_behind_nginx_the_forwarded_proto_counts_only_with_trust_proxy(instance_path, trust):
+    """waitress drops X-Forwarded-* it was not told to trust: with TRUST_PROXY the app must still get them."""
+    nginx = {"X-Forwarded-Proto": "https", "X-Forwarded-For": "203.0.113.9", "X-Forwarded-Host": "cun.example.gov.cn"}
+    with served(instance_path, VILLAGEAPP_TRUST_PROXY=str(trust)) as address:
+        response = ask(address, "/login", nginx)
+    assert response.status == 200
+    assert (response.getheader("Strict-Transport-Security") is not None) == bool(trust)
+    assert response.getheader("Content-Security-Policy", "").startswith("default-src 'self'")

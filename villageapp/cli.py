@@ -143,4 +143,6 @@ def _serve(app, host, port, threads=8):
     from waitress import serve as waitress_serve
     click.echo(f"serving on http://{host}:{port}/  (Ctrl+C to stop)")
     sys.stdout.flush()
-    waitress_serve(app, host=host, port=port, threads=threads)
+    # TRUST_PROXY: the app reads X-Forwarded-* itself (ProxyFix); waitress would drop them as untrusted otherwise
+    proxy = {"clear_untrusted_proxy_headers": False} if app.config.get("TRUST_PROXY") else {}
+    waitress_serve(app, host=host, port=port, threads=threads, **proxy)
