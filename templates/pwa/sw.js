@@ -35,10 +35,14 @@ async function keepOpenPages() {
 }
 
 self.addEventListener("activate", (event) => {
-  // old shells go; PAGES, FORMS and IndexedDB (the outbox) are never touched by an update.
-  event.waitUntil(caches.keys().then((keys) => Promise.all(
-    keys.filter((k) => k.startsWith("shell-") && k !== SHELL).map((k) => caches.delete(k))
-  )).then(pruneAssets).then(() => self.clients.claim()));
+  // PAGES, FORMS and IndexedDB (the outbox) are never touched by an update. The files the kept pages name are
+  // held first (copied from an old shell if that is where they are), then old shells and unnamed files go.
+  event.waitUntil(keptRefs().then(async (refs) => {
+    await holdAssets(refs).catch(() => false);
+    const keys = await caches.keys();
+    await Promise.all(keys.filter((k) => k.startsWith("shell-") && k !== SHELL).map((k) => caches.delete(k)));
+    await pruneAssets(refs);
+  }).catch(() => null).then(() => self.clients.claim()));
 });
 
 function isPublicPage(url) {
@@ -80,22 +84,26 @@ async function keep(request, response) {
   else await (await caches.open(FORMS)).put(new URL(request.url).pathname, copy);
 }
 
+// the /static/ files every kept page names
+async function keptRefs() {
+  const refs = new Set();
+  for (const name of [PAGES, FORMS]) {
+    const cache = await caches.open(name);
+    for (const request of await cache.keys()) {
+      const page = await cache.match(request);
+      if (page) staticRefs(await page.text()).forEach((p) => refs.add(p));
+    }
+  }
+  return [...refs];
+}
+
 // after an update: keep what the shell or a kept page still names, drop the rest
-async function pruneAssets() {
-  try {
-    const wanted = new Set(SHELL_URLS);
-    for (const name of [PAGES, FORMS]) {
-      const cache = await caches.open(name);
-      for (const request of await cache.keys()) {
-        const page = await cache.match(request);
-        if (page) staticRefs(await page.text()).forEach((p) => wanted.add(p));
-      }
-    }
-    const assets = await caches.open(ASSETS);
-    for (const request of await assets.keys()) {
-      if (!wanted.has(new URL(request.url).pathname)) await assets.delete(request);
-    }
-  } catch (e) { /* an unpruned file only costs space */ }
+async function pruneAssets(refs) {
+  const wanted = new Set(SHELL_URLS.concat(refs));
+  const assets = await caches.open(ASSETS);
+  for (const request of await assets.keys()) {
+    if (!wanted.has(new URL(request.url).pathname)) await assets.delete(request);
+  }
 }
 
 async function savedCopy(url) {

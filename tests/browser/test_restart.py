@@ -3,7 +3,9 @@ a new-minutes form), closed the browser, and opens it again where there is no ne
 really stopped, the browser profile is the same folder on disk. The kept form opens whole (every script,
 stylesheet and icon from the service worker's cache), saves, 待发送 lists the record, and when the server is
 back it holds the record exactly once. The second test does the same across an app update."""
+import os
 import re
+import shutil
 import socket
 import threading
 
@@ -12,6 +14,7 @@ from playwright.sync_api import expect
 from werkzeug.serving import make_server
 
 from villageapp import pwa
+from villageapp.assets import bundle_urls
 
 from browser.test_sync import Server, kept_offline, log_in, record_uuid, row, wait_draft, worker_ready
 from conftest import BROWSER_ARGS, CHROMIUM, MINGXING_VILLAGE
@@ -103,6 +106,22 @@ def phone(playwright, tmp_path, csp_violations):
     p.close()
 
 
+def publish_new_release(app, folder, monkeypatch):
+    """A new version of the app on the server: a changed script (so a bundle with a new hashed name, and the old
+    bundle gone from the server, as after a deploy) and a new cache version, so /sw.js differs."""
+    old = bundle_urls(app, ("js",))
+    copy = folder / "static"
+    shutil.copytree(app.static_folder, copy, ignore=shutil.ignore_patterns("gen"))
+    with open(copy / "js" / "app.js", "a", encoding="utf-8") as f:
+        f.write("\nwindow.villageappRelease = 2;\n")
+    app.static_folder = str(copy)
+    app.config["ASSETS_MANIFEST"] = "file:" + os.path.join(copy, "gen", ".webassets-manifest")
+    monkeypatch.setattr(pwa, "CACHE_VERSION", "v2-restart-test")
+    new = bundle_urls(app, ("js",))
+    assert new != old
+    return old[0], new[0]
+
+
 def form_path(server):
     return f"/v/{V}/meetings/new/{server.council()}"
 
@@ -183,7 +202,7 @@ def test_a_phone_that_restarts_with_no_signal_saves_and_sends_once(phone, site, 
     assert len(server.revisions(uuid)) == 1
 
 
-def test_after_an_app_update_the_restarted_phone_still_saves_and_sends_once(phone, site, app, monkeypatch):
+def test_after_an_app_update_the_restarted_phone_still_saves_and_sends_once(phone, site, app, monkeypatch, tmp_path):
     server = Server(app)
     gate = ApiGate(app)
     first_visit(phone, site, server)
@@ -197,7 +216,7 @@ def test_after_an_app_update_the_restarted_phone_still_saves_and_sends_once(phon
 
     # a new version of the app is published; the phone opens it while the API cannot be reached, so the new
     # service worker takes over with the record still waiting; then the phone is switched off again
-    monkeypatch.setattr(pwa, "CACHE_VERSION", "v2-restart-test")
+    old_script, new_script = publish_new_release(app, tmp_path, monkeypatch)
     gate.down = True
     site.start()
     page = phone.open()
@@ -216,15 +235,22 @@ def test_after_an_app_update_the_restarted_phone_still_saves_and_sends_once(phon
     new_shells = page.evaluate("async () => (await caches.keys()).filter(k => k.startsWith('shell-'))")
     assert new_shells != old_shells
     page.reload()
+    assert page.evaluate("window.villageappRelease") == 2, "the new release's script is not the one running"
     expect(row(page, first).locator("[data-state]").first).to_have_attribute("data-state", ON_PHONE)
     assert server.meetings(first) == 0
     phone.close()
     site.stop()
     gate.down = False
 
-    # restarted under the new worker, no signal: the kept form still opens whole and saves a second record
+    # restarted under the new worker, no signal: the kept form (kept before the update, so it names the old
+    # script, which the server no longer has) still opens whole and saves a second record
     page = open_with_no_signal(phone, site, form_path(server))
+    assert page.locator(f"script[src='{old_script}']").count() == 1
     second = save_offline(phone, page, "升级后没信号写的")
+    page.goto(site.url + "/offline")  # the new shell is there too
+    assert page.locator(f"script[src='{new_script}']").count() == 1
+    assert page.evaluate("window.villageappRelease") == 2
+    page.goto(site.url + "/outbox")
     expect(row(page, first).locator("[data-state]").first).to_have_attribute("data-state", ON_PHONE)
 
     site.start()
