@@ -149,9 +149,7 @@ def _check(db, user, village_code, edit):
     revision = _stored(db, edit_id)
     if revision is not None:
         return _replay(revision, edit), None
-    record_type = TYPES.get(kind)
-    if record_type is None:
-        return _answer("invalid", 400, error=f"不认识的记录类型 {kind!r}", uuid=uuid), None
+    record_type = TYPES[kind]
     if user.role not in record_type.writers:
         return _answer("forbidden", 403, error="您的账号没有这项权限", uuid=uuid), None
     row = records.by_uuid(db, record_type.table, uuid)
