@@ -86,9 +86,10 @@ def create_user(directory, username, password, name, role, actor, town_code=None
                 phone=None):
     if role not in ROLES or role == "public":
         raise ValueError(role)
+    password_hash = generate_password_hash(password)  # slow on purpose: not while holding the write lock
     with store.write(directory):
         user_id = directory["users"].insert({
-            "username": username, "password_hash": generate_password_hash(password), "name": name, "role": role,
+            "username": username, "password_hash": password_hash, "name": name, "role": role,
             "town_code": town_code, "position": position, "phone": phone, "active": 1,
             "created_at": now_iso(), "created_by": actor, "updated_at": now_iso(),
         }).last_pk
