@@ -1,0 +1,460 @@
+"""Many writers on one town file, through HTTP against a real `villageapp serve` (waitress in a subprocess).
+
+    python bench/writers.py [--writers 20] [--seconds 30] [--kinds notice,objection,...] [--instance DIR]
+
+Each kind of write route gets its own run: WRITERS threads, each with its own cookie jar (cadres sign in as the demo
+cadre mingxing, each thread its own sign-in; villagers are anonymous), write as fast as the server answers for
+SECONDS (or --writes per writer). Then the town file is read back: every accepted write must be there exactly once,
+nothing refused must be there. Prints, per kind: writers, requests, answers by status, rows found vs accepted,
+median and slowest answer, and whether any answer or the server's stderr says "database is locked".
+Without --instance, a demo county is built in a temp folder. tests/test_writers.py runs the same code, shorter."""
+import argparse
+import http.cookiejar
+import json
+import os
+import re
+import shutil
+import socket
+import sqlite3
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+import uuid as uuidlib
+from collections import Counter
+
+ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..")
+sys.path.insert(0, ROOT)
+
+VILLAGE, TOWN = "610922104201", "610922104"  # 明星村, 池河镇 of the demo county
+OTHER_VILLAGE = "610922104209"                # 同乐村, added by prepare(): its first 村规民约 takes opinions
+CADRE, PASSWORD = "mingxing", "shiquan2026"
+LOCKED = re.compile(r"database is locked|database table is locked|OperationalError", re.I)
+
+
+# ---- the server ------------------------------------------------------------------------------------------
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Server:
+    """`villageapp serve` on a free port over an instance folder; stderr kept in a file to be read afterwards."""
+
+    def __init__(self, instance, threads=32):
+        self.instance, self.threads = str(instance), threads
+        self.port = free_port()
+        self.base = f"http://127.0.0.1:{self.port}"
+        self.stderr_path = os.path.join(self.instance, "serve-stderr.log")
+
+    def __enter__(self):
+        # PYTHONPATH: the server runs the code of this checkout, whichever copy of the app is installed
+        env = {**os.environ, "VILLAGEAPP_INSTANCE_PATH": self.instance, "PYTHONPATH": os.path.abspath(ROOT)}
+        self._err = open(self.stderr_path, "wb")
+        exe = os.path.join(os.path.dirname(sys.executable), "villageapp")
+        self.process = subprocess.Popen([exe, "serve", "--host", "127.0.0.1", "--port", str(self.port),
+                                         "--threads", str(self.threads)], env=env, stdout=subprocess.DEVNULL,
+                                        stderr=self._err)
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError("villageapp serve stopped: " + self.stderr())
+            try:
+                with urllib.request.urlopen(self.base + "/login", timeout=2) as r:
+                    if r.status == 200:
+                        return self
+            except (urllib.error.URLError, ConnectionError, socket.timeout):
+                time.sleep(0.2)
+        raise RuntimeError("villageapp serve did not answer within 60 s: " + self.stderr())
+
+    def stderr(self):
+        with open(self.stderr_path, encoding="utf-8", errors="replace") as f:
+            return f.read()
+
+    def __exit__(self, *_exc):
+        self.process.terminate()
+        try:
+            self.process.wait(10)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+        self._err.close()
+
+
+# ---- one browser: a cookie jar, no redirects followed ----------------------------------------------------
+
+class _Keep3xx(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *_args, **_kwargs):
+        return None  # a 302 is the answer we look at, not a page to fetch
+
+
+class Browser:
+    def __init__(self, base):
+        self.base = base
+        self.jar = http.cookiejar.CookieJar()
+        self.opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(self.jar), _Keep3xx)
+        self.locked = 0  # answers that said "database is locked" (or showed an OperationalError)
+
+    def request(self, method, path, form=None, body=None, headers=None):
+        """(status, text). form: dict whose values may be lists (sent urlencoded); body: JSON-able."""
+        headers = dict(headers or {})
+        data = None
+        if form is not None:
+            data = urllib.parse.urlencode(form, doseq=True).encode()
+            headers["Content-Type"] = "application/x-www-form-urlencoded"
+        elif body is not None:
+            data = json.dumps(body, ensure_ascii=False).encode()
+            headers["Content-Type"] = "application/json"
+        req = urllib.request.Request(self.base + path, data=data, method=method, headers=headers)
+        try:
+            with self.opener.open(req, timeout=120) as r:
+                status, text = r.status, r.read().decode("utf-8", "replace")
+        except urllib.error.HTTPError as e:
+            with e:
+                status, text = e.code, e.read().decode("utf-8", "replace")
+        self.locked += bool(LOCKED.search(text))
+        return status, text
+
+    def get(self, path):
+        return self.request("GET", path)
+
+    def token(self, path):
+        status, text = self.get(path)
+        match = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', text) or re.search(
+            r'name="csrf-token" content="([^"]+)"', text)
+        if not match:
+            raise RuntimeError(f"no CSRF token on {path} ({status}): {text[:300]}")
+        return match.group(1)
+
+    def login(self, username=CADRE, password=PASSWORD):
+        status, text = self.request("POST", "/login", {"username": username, "password": password, "remember": "y",
+                                                       "csrf_token": self.token("/login")})
+        if status != 302:
+            raise RuntimeError(f"login of {username} answered {status}: {text[:300]}")
+
+
+# ---- what there is to write to (read from the files before the server starts) ---------------------------
+
+def prepare(instance):
+    """Add 同乐村 and open its first 村规民约 for opinions (the demo's amendments are past that stage), and read what
+    the routes need: the running 公示, a council and its members. Returns a dict."""
+    os.environ["VILLAGEAPP_INSTANCE_PATH"] = str(instance)
+    try:
+        from villageapp import create_app
+        app = create_app()
+    finally:
+        os.environ.pop("VILLAGEAPP_INSTANCE_PATH", None)
+    from villageapp import db as store
+    from villageapp import registry
+    from villageapp.councils import data as councils
+    from villageapp.notices import data as notices
+    from villageapp.rules import data as rules
+    with app.app_context():
+        db = store.open_town(TOWN, app)
+        try:
+            if db["villages"].count_where("code = ?", [OTHER_VILLAGE]) == 0:
+                registry.add_village(db, OTHER_VILLAGE, "同乐村", "bench")
+            if rules.open_version(db, rules.rulebook(db, OTHER_VILLAGE)) is None:
+                rules.start_cycle(db, db["villages"].get(OTHER_VILLAGE), "bench", "首次制定")
+            notice = next(n for n in db["notices"].rows_where("village_code = ?", [VILLAGE]) if notices.in_notice_period(n))
+            council = councils.council_by_name(db, VILLAGE, "红白理事会")
+            roster = [m["uuid"] for m in councils.members(db, council["uuid"], current_only=True)]
+        finally:
+            db.close()
+    return {"notice": notice["uuid"], "council": council["uuid"], "roster": roster}
+
+
+# ---- the kinds of write -------------------------------------------------------------------------------------
+# Each kind: setup(browser, w) signs in or makes what the writer will change; write(browser, w, i, mark) sends one
+# write and returns (status, accepted); found(db, tag) returns the marks of the writes stored in the town file.
+
+V = f"/v/{VILLAGE}"
+
+
+def _today():
+    from villageapp.clock import today
+    return today().isoformat()
+
+
+class Kind:
+    cadre = True
+
+    def __init__(self, ctx):
+        self.ctx = ctx
+
+    def setup(self, browser, w):
+        if self.cadre:
+            browser.login()
+        return {}
+
+    def post_form(self, browser, path, form, page=None):
+        form = {**form, "csrf_token": browser.token(page or path)}
+        status, _text = browser.request("POST", path, form)
+        return status, status == 302
+
+
+class Notice(Kind):
+    """A cadre publishes a notice (村务公开)."""
+    def write(self, browser, state, mark):
+        return self.post_form(browser, f"{V}/notices/new", {
+            "uuid": str(uuidlib.uuid4()), "category": "村务", "title": mark, "body": "并发写入测试",
+            "publish_date": _today(), "end_date": ""})
+
+    def found(self, db, tag):
+        return {r[0] for r in db.execute("select title from notices where title like ?", [tag + "%"])}
+
+
+class Objection(Kind):
+    """A villager, without an account, objects to the running 公示."""
+    cadre = False
+
+    def write(self, browser, state, mark):
+        return self.post_form(browser, f"{V}/notices/{self.ctx['notice']}/objection",
+                              {"uuid": str(uuidlib.uuid4()), "body": mark, "name": "", "phone": ""})
+
+    def found(self, db, tag):
+        return {r[0] for r in db.execute("select body from objections where body like ?", [tag + "%"])}
+
+
+class Answer(Kind):
+    """A cadre answers an objection again and again (each answer is an update of the same row, audited)."""
+    def setup(self, browser, w):
+        villager = Browser(browser.base)
+        uid = str(uuidlib.uuid4())
+        status, _ok = Objection(self.ctx).post_form(villager, f"{V}/notices/{self.ctx['notice']}/objection",
+                                                    {"uuid": uid, "body": "要答复的异议", "name": "", "phone": ""})
+        if status != 302:
+            raise RuntimeError(f"objection for the answer writers answered {status}")
+        browser.login()
+        return {"uuid": uid}
+
+    def write(self, browser, state, mark):
+        return self.post_form(browser, f"{V}/objections/{state['uuid']}", {"answer": mark})
+
+    def found(self, db, tag):
+        out = set()
+        for (after,) in db.execute("select after from audit where action = 'answer' and \"table\" = 'objections' "
+                                   "and after like ?", [f"%{tag}%"]):
+            out.add(json.loads(after)["answer"])
+        return out
+
+
+class Household(Kind):
+    """A cadre adds a household (and its head) by hand."""
+    def write(self, browser, state, mark):
+        return self.post_form(browser, f"{V}/households/new", {
+            "uuid": str(uuidlib.uuid4()), "group": "三组", "new_group": "", "head_name": mark, "address": "",
+            "phone": "", "gender": "男", "birth_year": "1970"})
+
+    def found(self, db, tag):
+        heads = {r[0] for r in db.execute("select head_name from households where head_name like ?", [tag + "%"])}
+        residents = {r[0] for r in db.execute("select name from residents where name like ? and relation = '户主'",
+                                              [tag + "%"])}
+        return heads & residents  # a household counts only with its head
+
+
+class Resident(Kind):
+    """A cadre adds people to a household (an edit of the household)."""
+    def setup(self, browser, w):
+        browser.login()
+        uid = str(uuidlib.uuid4())
+        status, _ok = Household(self.ctx).post_form(browser, f"{V}/households/new", {
+            "uuid": uid, "group": "三组", "new_group": "", "head_name": f"户主{uid[:8]}", "address": "", "phone": "",
+            "gender": "", "birth_year": ""})
+        if status != 302:
+            raise RuntimeError(f"household for the resident writers answered {status}")
+        return {"uuid": uid}
+
+    def write(self, browser, state, mark):
+        path = f"{V}/households/{state['uuid']}/residents/new"
+        return self.post_form(browser, path, {"uuid": str(uuidlib.uuid4()), "name": mark, "relation": "子",
+                                              "gender": "", "birth_year": "", "phone": ""})
+
+    def found(self, db, tag):
+        return {r[0] for r in db.execute("select name from residents where name like ? and relation = '子'", [tag + "%"])}
+
+
+class Opinion(Kind):
+    """A villager, without an account, gives an opinion on a 村规民约 open for consultation."""
+    cadre = False
+
+    def write(self, browser, state, mark):
+        status, text = browser.request("POST", f"/v/{OTHER_VILLAGE}/rules/consultation", {
+            "uuid": str(uuidlib.uuid4()), "name": "", "body": mark,
+            "csrf_token": browser.token(f"/v/{OTHER_VILLAGE}/rules/consultation")})
+        return status, status == 200 and "您的意见已收到" in text  # the thanks page (a refused form is a 200 too)
+
+    def found(self, db, tag):
+        return {r[0] for r in db.execute("select body from rule_opinions where body like ?", [tag + "%"])}
+
+
+def _minutes(ctx, mark):
+    return {"council": ctx["council"], "date": _today(), "time": "14:30", "place": mark, "host": "张德明",
+            "recorder": "李秀兰", "attendees": ctx["roster"], "others": "", "eligible_basis": "members",
+            "eligible": str(len(ctx["roster"])), "present": "", "agenda-0-title": "三组村道硬化",
+            "agenda-0-discussion": "大家同意先测算造价。", "agenda-0-decision": "同意实施",
+            "agenda-0-votes_for": str(len(ctx["roster"])), "agenda-0-votes_against": "0", "agenda-0-votes_abstain": "0",
+            "absentees-0-name": "", "absentees-0-reason": ""}
+
+
+class MinutesForm(Kind):
+    """A cadre saves new minutes through the page (a plain form POST, as without JavaScript)."""
+    def write(self, browser, state, mark):
+        path = f"{V}/meetings/new/{self.ctx['council']}"
+        return self.post_form(browser, path, {"uuid": str(uuidlib.uuid4()), "edit_id": str(uuidlib.uuid4()),
+                                              "base_version": "", **_minutes(self.ctx, mark)})
+
+    def found(self, db, tag):
+        return {r[0] for r in db.execute("select place from meetings where place like ?", [tag + "%"])}
+
+
+class MinutesSync(MinutesForm):
+    """A phone sends new minutes through the sync API (/api/v/<village>/edits), one edit per request."""
+    def setup(self, browser, w):
+        browser.login()
+        status, text = browser.get("/api/session")
+        return {"token": json.loads(text)["csrf_token"]}
+
+    def write(self, browser, state, mark):
+        payload = [[k, v] for k, values in _minutes(self.ctx, mark).items()
+                   for v in (values if isinstance(values, list) else [values])]
+        edit = {"edit_id": str(uuidlib.uuid4()), "uuid": str(uuidlib.uuid4()), "type": "meeting",
+                "base_version": None, "payload": payload}
+        status, text = browser.request("POST", f"/api/v/{VILLAGE}/edits", body={"edits": [edit]},
+                                       headers={"X-CSRFToken": state["token"]})
+        try:
+            accepted = status == 200 and json.loads(text)["results"][0]["status"] == "accepted"
+        except (ValueError, KeyError, IndexError):
+            accepted = False
+        return status, accepted
+
+
+KINDS = {"notice": Notice, "objection": Objection, "answer": Answer, "household": Household, "resident": Resident,
+         "opinion": Opinion, "minutes-form": MinutesForm, "minutes-sync": MinutesSync}
+
+
+# ---- a run ------------------------------------------------------------------------------------------------------
+
+def run_kind(server, ctx, name, writers=20, writes=None, seconds=None):
+    """WRITERS threads write `writes` times each (or for `seconds`), all starting together. Returns a result dict."""
+    kind = KINDS[name](ctx)
+    tag = f"并发{name[:2]}{uuidlib.uuid4().hex[:6]}"
+    browsers = [Browser(server.base) for _ in range(writers)]
+    states = [None] * writers
+
+    def set_up(w):  # sign-ins at once too (each costs a password hash)
+        try:
+            states[w] = kind.setup(browsers[w], w)
+        except Exception as e:  # noqa: BLE001 - said below, once
+            states[w] = e
+    ready = [threading.Thread(target=set_up, args=(w,)) for w in range(writers)]
+    for t in ready:
+        t.start()
+    for t in ready:
+        t.join()
+    problems = [s for s in states if isinstance(s, Exception) or s is None]
+    if problems:
+        raise RuntimeError(f"{name}: {len(problems)} writers could not get ready: {problems[0]!r}")
+    statuses, accepted, refused, times, failures = Counter(), set(), set(), [], []
+    lock = threading.Lock()
+    start = threading.Barrier(writers)
+
+    def writer(w):
+        start.wait()
+        stop = time.monotonic() + seconds if seconds else None
+        i = 0
+        while (i < writes) if writes else (time.monotonic() < stop):
+            mark = f"{tag}-{w}-{i}"
+            t0 = time.monotonic()
+            try:
+                status, ok = kind.write(browsers[w], states[w], mark)
+            except Exception as e:  # noqa: BLE001 - a writer's own failure is reported, not hidden
+                status, ok = f"error: {e!r}"[:120], False
+            with lock:
+                times.append(time.monotonic() - t0)
+                statuses[status] += 1
+                (accepted if ok else refused).add(mark)
+                if status == 500 or (isinstance(status, int) and status >= 500):
+                    failures.append(mark)
+            i += 1
+
+    threads = [threading.Thread(target=writer, args=(w,)) for w in range(writers)]
+    t0 = time.monotonic()
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    elapsed = time.monotonic() - t0
+    db = sqlite3.connect(f"file:{os.path.join(server.instance, 'towns', TOWN + '.db')}?mode=ro", uri=True, timeout=30)
+    try:
+        found = kind.found(db, tag)
+    finally:
+        db.close()
+    return {"kind": name, "writers": writers, "requests": sum(statuses.values()), "seconds": elapsed,
+            "locked_answers": sum(b.locked for b in browsers),
+            "statuses": dict(statuses), "accepted": accepted, "refused": refused, "found": found,
+            "median_ms": 1000 * statistics.median(times) if times else 0, "max_ms": 1000 * max(times, default=0)}
+
+
+def build_demo(folder):
+    os.environ["VILLAGEAPP_INSTANCE_PATH"] = str(folder)
+    try:
+        from villageapp import create_app, demo
+        app = create_app()
+    finally:
+        os.environ.pop("VILLAGEAPP_INSTANCE_PATH", None)
+    demo.build(app, households=6, log=lambda *_: None)
+
+
+def report(result, locked_in_stderr):
+    r = result
+    extra = len(r["found"] - r["accepted"])
+    missing = len(r["accepted"] - r["found"])
+    answers = ", ".join(f"{k}×{v}" for k, v in sorted(r["statuses"].items(), key=str))
+    return (f"{r['kind']:<13} writers {r['writers']:>3}  requests {r['requests']:>5} in {r['seconds']:5.1f} s "
+            f"({r['requests'] / r['seconds']:6.1f}/s)  answers {answers}  rows {len(r['found'])} found / "
+            f"{len(r['accepted'])} accepted (missing {missing}, unaccepted stored {extra})  "
+            f"median {r['median_ms']:.0f} ms, slowest {r['max_ms']:.0f} ms  "
+            f"\"locked\" in answers: {r['locked_answers']}, in stderr: {locked_in_stderr}")
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--writers", type=int, default=20)
+    parser.add_argument("--seconds", type=float, default=30)
+    parser.add_argument("--writes", type=int, help="writes per writer instead of --seconds")
+    parser.add_argument("--threads", type=int, default=32, help="waitress threads of the server")
+    parser.add_argument("--kinds", default=",".join(KINDS), help="comma-separated: " + ", ".join(KINDS))
+    parser.add_argument("--instance", help="an instance folder to copy (default: a demo county built in a temp folder)")
+    args = parser.parse_args()
+    folder = tempfile.mkdtemp(prefix="writers-")
+    instance = os.path.join(folder, "instance")
+    if args.instance:
+        shutil.copytree(args.instance, instance)
+    else:
+        build_demo(instance)
+    ctx = prepare(instance)
+    bad = False
+    try:
+        with Server(instance, threads=args.threads) as server:
+            for name in args.kinds.split(","):
+                seen = len(server.stderr())
+                result = run_kind(server, ctx, name, args.writers, args.writes, None if args.writes else args.seconds)
+                locked = len(LOCKED.findall(server.stderr()[seen:]))
+                print(report(result, locked), flush=True)
+                bad |= bool(locked or result["locked_answers"] or result["found"] != result["accepted"]
+                            or any(not isinstance(s, int) or s >= 500 for s in result["statuses"]))
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+    sys.exit(1 if bad else 0)
+
+
+if __name__ == "__main__":
+    main()

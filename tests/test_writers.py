@@ -1,0 +1,38 @@
+"""Many writers on one town file: twenty browsers at once, each with its own sign-in (or none, for villagers),
+write through HTTP to a real `villageapp serve` (waitress in a subprocess) on every kind of write route. No answer
+is a 500 or says "database is locked", nor does the server's stderr, and the rows in the file are exactly the
+writes the server accepted. The same code runs longer in bench/writers.py."""
+import importlib.util
+import os
+import shutil
+
+import pytest
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+_spec = importlib.util.spec_from_file_location("bench_writers", os.path.join(ROOT, "bench", "writers.py"))
+writers = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(writers)
+
+WRITERS, WRITES = 20, 5  # 20 at once, 100 writes per route kind
+
+
+@pytest.fixture(scope="module")
+def served(demo_instance, tmp_path_factory):
+    instance = tmp_path_factory.mktemp("writers") / "instance"
+    shutil.copytree(demo_instance, instance)
+    ctx = writers.prepare(instance)
+    with writers.Server(instance, threads=32) as server:
+        yield server, ctx
+
+
+@pytest.mark.parametrize("kind", list(writers.KINDS))
+def test_twenty_writers_at_once_lose_nothing_and_never_fail(served, kind):
+    server, ctx = served
+    seen = len(server.stderr())
+    result = writers.run_kind(server, ctx, kind, writers=WRITERS, writes=WRITES)
+    stderr = server.stderr()[seen:]
+    assert result["statuses"] == {200 if kind in ("opinion", "minutes-sync") else 302: WRITERS * WRITES}, result["statuses"]
+    assert result["locked_answers"] == 0
+    assert not writers.LOCKED.search(stderr) and "Traceback" not in stderr, stderr[-3000:]
+    assert len(result["accepted"]) == WRITERS * WRITES
+    assert result["found"] == result["accepted"]  # each accepted write stored once, nothing else
