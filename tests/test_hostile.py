@@ -221,6 +221,35 @@ def test_a_12000_by_12000_png_is_refused_before_it_is_decoded(app, instance_path
     assert query(app, "select count(*) as n from files where sha256 = ?", [env["SHA"]])[0]["n"] == 0
 
 
+CONCURRENT = r"""
+import os, resource, sys, threading
+sys.path.insert(0, os.environ["TESTS"])
+from conftest import _app
+from test_hostile import png_bomb
+from villageapp import attachments
+app = _app(os.environ["INSTANCE"])
+photos = [png_bomb(7000, 7000 - i) for i in range(6)]  # 49 MP each: allowed, so each is decoded and shrunk
+def work(photo):
+    with app.app_context():
+        attachments.prepare("photo.png", photo)
+before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+threads = [threading.Thread(target=work, args=(p,)) for p in photos]
+[t.start() for t in threads]
+[t.join() for t in threads]
+print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before)
+"""
+
+
+def test_six_big_photos_at_once_are_decoded_two_at_a_time(instance_path):
+    env = {**os.environ, "TESTS": os.path.dirname(__file__), "INSTANCE": str(instance_path)}
+    run = subprocess.run([sys.executable, "-c", CONCURRENT], env=env, capture_output=True, text=True, timeout=300)
+    assert run.returncode == 0, run.stderr
+    grew_mb = int(run.stdout.split()[-1]) / 1024
+    print(f"six 49 MP photos at once: peak memory grew by {grew_mb:.0f} MB")
+    # each takes ~60 MB while it is decoded (grey; RGB is 3×): two at a time is ~120 MB, all six at once ~360 MB
+    assert grew_mb < 220, f"the server grew by {grew_mb:.0f} MB"
+
+
 # ---- part 4: spreadsheets -------------------------------------------------------------------------------
 
 CT = ('<?xml version="1.0" encoding="UTF-8"?><Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">'
