@@ -326,6 +326,20 @@ def test_200000_blank_rows_count_against_the_row_limit(app, mingxing):
     assert "行数太多（空行也算）" in page.text
 
 
+def test_an_xlsx_with_an_entity_expansion_bomb_is_refused_quickly(app, mingxing):
+    lol = '<!DOCTYPE lolz [<!ENTITY lol0 "lololololo">' + "".join(
+        f'<!ENTITY lol{i} "{f"&lol{i - 1};" * 10}">' for i in range(1, 10)) + "]>"  # 10⁹ characters when expanded
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as z:
+        for name, text in (("[Content_Types].xml", CT), ("_rels/.rels", RELS), ("xl/workbook.xml", WB),
+                           ("xl/_rels/workbook.xml.rels", WB_RELS),
+                           ("xl/sharedStrings.xml", f"<?xml version='1.0'?>{lol}<sst {MAIN}><si><t>&lol9;</t></si></sst>"),
+                           ("xl/worksheets/sheet1.xml", f"<worksheet {MAIN}><sheetData>{HEADER_ROW}</sheetData></worksheet>")):
+            z.writestr(name, text)
+    page, took = import_file(mingxing, "名册.xlsx", out.getvalue())
+    assert page.status_code < 500 and "Excel 文件打不开" in page.text and took < 5
+
+
 # ---- part 4: stored files never run -------------------------------------------------------------------
 
 PDF_WITH_JS = (b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R/OpenAction 3 0 R>>endobj\n"

@@ -297,6 +297,7 @@ def edits(village):
     return jsonify({"ok": True, "server_time": now_iso(), "results": results})
 
 
+SHA256 = re.compile(r"[0-9a-f]{64}")
 MAX_BODY_BYTES = 4 * 1024 * 1024  # a batch of 50 long minutes is well under 2 MB
 MAX_DEPTH = 20                    # an edit is {edits: [{payload: [[name, value]]}]}: 4 levels
 _STRINGS = re.compile(rb'"(?:[^"\\]|\\.)*"')
@@ -331,6 +332,8 @@ def file(village, sha256):
     """A photo sent on its own before the record that lists it. A file another village sent answers as absent
     (HEAD 404), and the phone's PUT then makes it this village's too: nothing says it was already there."""
     sha256 = sha256.lower()
+    if not SHA256.fullmatch(sha256):
+        return json_error(404, "文件编号有误")
     mine = bool(attachments.owned(g.db, village, [sha256]))
     if request.method == "HEAD":
         return ("", 200 if mine else 404)
