@@ -29,6 +29,15 @@
       if (!navigator.serviceWorker.controller && !(err && err.name === "TypeError" && navigator.onLine === false)) noWorker();
     });
   });
+  // no service worker and no signal: a link would end on the browser's "no internet" page; say so and stay here
+  document.addEventListener("click", function (e) {
+    var a = e.target && e.target.closest ? e.target.closest("a[href]") : null;
+    if (!a || e.defaultPrevented || navigator.onLine !== false || a.origin !== location.origin || a.hasAttribute("download") ||
+        (a.getAttribute("href") || "").charAt(0) === "#") return;
+    if (navigator.serviceWorker && navigator.serviceWorker.controller) return;  // the worker answers, with a kept copy or a note
+    e.preventDefault();
+    window.alert("现在没有信号，这一页打不开。已经保存的记录都在手机上，有信号后会自动发送。");
+  });
   function showNet() {
     var bar = document.getElementById("offline-bar");
     if (bar) bar.hidden = navigator.onLine !== false;

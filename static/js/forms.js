@@ -12,6 +12,8 @@
   function $(sel, root) { return (root || document).querySelector(sel); }
   function $$(sel, root) { return Array.prototype.slice.call((root || document).querySelectorAll(sel)); }
   function hhmm(t) { var d = new Date(t); return ("0" + d.getHours()).slice(-2) + ":" + ("0" + d.getMinutes()).slice(-2); }
+  // a value inside an attribute selector: names can come from a backup file or the server's answer
+  function q(v) { return '"' + String(v).replace(/["\\]/g, "\\$&").replace(/[\n\r\f]/g, " ") + '"'; }
   function clear(node) { while (node.firstChild) node.removeChild(node.firstChild); }
   function el(tag, cls, text) { var e = document.createElement(tag); if (cls) e.className = cls; if (text != null) e.textContent = text; return e; }
 
@@ -26,8 +28,8 @@
 
   var ENTRY = /^(.*)-(\d+)-[^-]+$/;   // agenda-2-title → list "agenda", entry 2
   function ensureEntry(form, prefix, index) {
-    while (!form.querySelector('[name^="' + prefix + "-" + index + '-"]')) {
-      var entries = $$('[data-entry="' + prefix + '"]', form);
+    while (!form.querySelector("[name^=" + q(prefix + "-" + index + "-") + "]")) {
+      var entries = $$("[data-entry=" + q(prefix) + "]", form);
       if (!entries.length) return false;
       var last = entries[entries.length - 1], m = null;
       $$("[name]", last).some(function (i) { m = i.name.slice(prefix.length + 1).match(/^(\d+)-/); return !!m; });
@@ -72,7 +74,7 @@
     $$(".error.js-sync", form).forEach(function (e) { e.remove(); });
     var first = null;
     Object.keys(errors || {}).forEach(function (name) {
-      var input = form.querySelector('[name="' + name + '"]');
+      var input = form.querySelector("[name=" + q(name) + "]");
       var box = input ? (input.closest(".field") || input.parentNode) : form;
       (errors[name] || []).forEach(function (msg) { var p = el("p", "error js-sync", msg); p.setAttribute("role", "alert"); box.appendChild(p); });
       if (box.classList) box.classList.add("has-error");
@@ -117,7 +119,7 @@
   }
   function addPhoto(form, sha) {
     var list = $("[data-photo-list]", form);
-    if (!list || list.querySelector('[value="' + sha + '"]')) return;
+    if (!list || list.querySelector("[value=" + q(sha) + "]")) return;
     var item = el("div", "photo");
     var hidden = el("input"); hidden.type = "hidden"; hidden.name = "photos"; hidden.value = sha;
     var img = el("img", "thumb"); img.alt = "照片";
@@ -199,9 +201,9 @@
       e.preventDefault();
       var adder = e.submitter && e.submitter.getAttribute("data-add-entry");
       if (adder) {  // "＋ 再加一个…": without JS the server adds the row; here the phone does, offline too
-        var entries = $$('[data-entry="' + adder + '"]', form);
+        var entries = $$("[data-entry=" + q(adder) + "]", form);
         ensureEntry(form, adder, entries.length);
-        var added = $$('[data-entry="' + adder + '"]', form).pop();
+        var added = $$("[data-entry=" + q(adder) + "]", form).pop();
         var first = added && added.querySelector("input, textarea, select");
         if (first) first.focus();
         save();

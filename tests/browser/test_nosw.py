@@ -64,6 +64,15 @@ def test_no_service_worker_saves_on_the_phone_says_so_and_sends_once(no_worker, 
     assert page.evaluate("VillageOutbox.outbox().then(o => o.map(e => e.uuid))") == [uuid]
     assert server.meetings(uuid) == 0
 
+    # a link with no signal and no worker: a plain word instead of the browser's "no internet" page
+    said = []
+    page.once("dialog", lambda d: (said.append(d.message), d.accept()))
+    page.locator("#sync-bar a").click()
+    page.wait_for_timeout(300)
+    assert said and "没有信号" in said[0], said
+    assert urlpath(page) == form
+    expect(page.locator("[name=place]")).to_have_value("没有服务工作者的手机")
+
     # the signal is back but the server cannot take it yet: the reload keeps it, 待发送 shows it
     gate.down = True
     no_worker.set_offline(False)
