@@ -21,7 +21,7 @@ def main():
 
 
 def init_app(app):
-    for command in (migrate, add_town, add_village, add_user, import_residents, demo, serve):
+    for command in (migrate, add_town, add_village, add_user, import_residents, demo, serve, backup, restore):
         app.cli.add_command(command)
 
 
@@ -106,6 +106,36 @@ def import_residents(village, path):
     if report.rejected or report.error:
         raise click.ClickException(report.error or f"{len(report.rejected)} 行有问题，什么都没有导入")
     click.echo(f"导入 {report.households} 户, {report.residents} 人")
+
+
+@click.command("backup")
+@click.argument("dest", type=click.Path(file_okay=False))
+@with_appcontext
+def backup(dest):
+    """Copy directory.db and every town file into DEST (a new or empty folder) while the app runs: each file as of
+    one instant, writers keep going, every copy checked (integrity_check) before it is kept."""
+    from . import backup as backups
+    try:
+        manifest = backups.backup(current_app.instance_path, dest, log=click.echo)
+    except backups.BackupError as e:
+        raise click.ClickException(str(e)) from None
+    click.echo(f"backup of {len(manifest['files'])} files in {dest} (started {manifest['started_at']})")
+
+
+@click.command("restore")
+@click.argument("src", type=click.Path(exists=True, file_okay=False))
+@click.option("--force", is_flag=True, help="replace the data already in the instance folder (kept aside)")
+@with_appcontext
+def restore(src, force):
+    """Put the files of the backup folder SRC into the instance folder. Stop the server first. Every file is checked
+    before anything is replaced; an instance that has data is replaced only with --force, its files kept aside
+    in before-restore-<time>/."""
+    from . import backup as backups
+    try:
+        backups.restore(src, current_app.instance_path, force=force, log=click.echo)
+    except backups.BackupError as e:
+        raise click.ClickException(str(e)) from None
+    click.echo(f"restored into {current_app.instance_path}; start the server again")
 
 
 @click.command("demo")
