@@ -519,6 +519,8 @@ def test_numbers_and_dates_that_cannot_exist_answer_404_or_400(app, who, method,
     data = {"csrf_token": Auth(client).token()} if method == "POST" else None
     response = client.open(path, method=method, data=data)
     assert response.status_code == expected, response.text[:300]
+    if expected == 400:
+        assert "日期不对" in response.text and "1900 到 2099" in response.text
 
 
 def test_a_hand_typed_base_version_on_the_page_is_not_a_500(app, mingxing):

@@ -2,7 +2,7 @@
 read one way everywhere, so a hand-typed or hostile address gets a 404/400 page, never a 500."""
 from datetime import date
 
-from flask import abort, request
+from flask import abort, make_response, render_template, request
 from werkzeug.routing import IntegerConverter
 
 SQLITE_MAX = 2 ** 63 - 1  # SQLite's largest integer: a bigger number cannot name a row
@@ -43,5 +43,6 @@ def date_arg(name):
     except ValueError:
         day = None
     if day is None or not FIRST_DAY <= day <= LAST_DAY:
-        abort(400)
+        text = f"“{text[:20]}”不是能用的日期。请写成 2026-01-31 这样，年份在 1900 到 2099 之间。"
+        abort(make_response(render_template("error.html", code=400, title="日期不对", text=text), 400))
     return day
