@@ -447,8 +447,11 @@ def main():
             for name in args.kinds.split(","):
                 seen = len(server.stderr())
                 result = run_kind(server, ctx, name, args.writers, args.writes, None if args.writes else args.seconds)
-                locked = len(LOCKED.findall(server.stderr()[seen:]))
+                stderr = server.stderr()[seen:]
+                locked = len(LOCKED.findall(stderr))
                 print(report(result, locked), flush=True)
+                if "Traceback" in stderr or "ERROR" in stderr:
+                    print("  the server said:\n" + stderr[-4000:], flush=True)
                 bad |= bool(locked or result["locked_answers"] or result["found"] != result["accepted"]
                             or any(not isinstance(s, int) or s >= 500 for s in result["statuses"]))
     finally:
