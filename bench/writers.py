@@ -127,6 +127,8 @@ class Browser:
 
     def token(self, path):
         status, text = self.get(path)
+        if status != 200:  # an error page carries the token in its <meta> too: it is not a form to fill
+            raise RuntimeError(f"{path} answered {status}: {text[:300]}")
         match = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', text) or re.search(
             r'name="csrf-token" content="([^"]+)"', text)
         if not match:
