@@ -12,6 +12,7 @@ from flask import current_app, send_file
 from PIL import Image
 
 from .clock import now_iso
+from .db import write
 
 KINDS = {b"\xff\xd8\xff": "image/jpeg", b"\x89PNG\r\n\x1a\n": "image/png", b"%PDF-": "application/pdf"}
 LONGEST_SIDE = 1600
@@ -131,7 +132,7 @@ def keep_file(db, village_code, sha256, content_type, data, actor):
     """Store a checked file for a village. The bytes are kept once per town; each village that sent them owns them
     (file_villages), so the same photo sent by two villages is two villages' photo, and neither sees the other's."""
     stamp = now_iso()
-    with db.atomic():  # the bytes and who owns them, together
+    with write(db):  # the bytes and who owns them, together
         db["files"].insert({"sha256": sha256, "village_code": village_code, "content_type": content_type,
                             "size": len(data), "data": data, "created_at": stamp, "created_by": actor}, ignore=True)
         db["file_villages"].insert({"sha256": sha256, "village_code": village_code, "created_at": stamp,
