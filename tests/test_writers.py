@@ -36,3 +36,38 @@ def test_twenty_writers_at_once_lose_nothing_and_never_fail(served, kind):
     assert not writers.LOCKED.search(stderr) and "Traceback" not in stderr, stderr[-3000:]
     assert len(result["accepted"]) == WRITERS * WRITES
     assert result["found"] == result["accepted"]  # each accepted write stored once, nothing else
+
+
+def test_a_write_waits_for_another_process_holding_the_lock_and_nested_writes_are_savepoints(tmp_path):
+    """What write() promises, on a real file: a write that reads first waits for a writer outside this process
+    (a plain sqlite3 connection, as another worker's would be) instead of failing; an inner write that fails
+    rolls back only itself."""
+    import sqlite3
+    import threading
+    import time
+
+    from villageapp import db as store
+    path = tmp_path / "t.db"
+    db = store.open_db(path)
+    db["t"].create({"id": int, "v": str}, pk="id")
+    other = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+    other.execute("BEGIN IMMEDIATE")
+    other.execute("insert into t (v) values ('other')")
+    release = threading.Timer(0.5, lambda: other.execute("COMMIT"))
+    release.start()
+    t0 = time.monotonic()
+    with store.write(db):
+        seen = db.execute("select count(*) from t").fetchone()[0]  # read first …
+        db["t"].insert({"v": "mine"})                                # … then write
+    assert time.monotonic() - t0 >= 0.4 and seen == 1  # waited, and read the other writer's row
+    release.join()
+    other.close()
+    with store.write(db):
+        db["t"].insert({"v": "outer"})
+        with pytest.raises(ValueError):
+            with store.write(db):
+                db["t"].insert({"v": "inner"})
+                raise ValueError
+    assert [r["v"] for r in db["t"].rows] == ["other", "mine", "outer"]
+    assert not db.conn.in_transaction
+    db.close()
