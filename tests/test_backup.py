@@ -88,7 +88,7 @@ def test_a_backup_taken_while_ten_threads_write_is_whole_and_a_restored_copy_ser
         assert not os.path.exists(dest / (name + "-wal"))  # one self-contained file each
     in_backup = set(_rows(dest / TOWN_FILE, "select title from notices where title like 'bk-%'"))
     in_backup |= set(_rows(dest / "directory.db", "select summary from audit where summary like 'bk-%'"))
-    assert before <= in_backup and len(before) > 50
+    assert before <= in_backup and len(before) > 10
     assert in_backup <= {mark for mark, _t in done}  # nothing that was not written
 
     restored = tmp_path / "restored"
