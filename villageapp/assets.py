@@ -1,8 +1,11 @@
 """The CSS and JS bundles: minified, with content-hashed names so they can be cached forever."""
 import os
+import pickle
+import threading
 
 from flask import request, session
 from flask_assets import Bundle, Environment
+from webassets.version import FileManifest
 
 assets = Environment()
 css = Bundle("css/base.css", filters="rcssmin", output="gen/app.%(version)s.css")
@@ -12,9 +15,21 @@ outbox = Bundle("js/outbox.js", filters="rjsmin", output="gen/outbox.%(version)s
 forms = Bundle("js/forms.js", filters="rjsmin", output="gen/forms.%(version)s.js")
 
 
+class AtomicFileManifest(FileManifest):
+    """webassets' file manifest, written whole or not at all: its own save rewrites the file in place, so a request
+    reading it while a bundle is rebuilt (another thread or worker process) met a half-written pickle (EOFError → 500)."""
+    id = "atomic-file"
+
+    def _save_manifest(self):
+        temp = f"{self.filename}.{os.getpid()}.{threading.get_ident()}.tmp"
+        with open(temp, "wb") as f:
+            pickle.dump(self.manifest, f, protocol=2)
+        os.replace(temp, self.filename)
+
+
 def init_app(app):
     # the manifest (bundle → hash) sits beside the built bundles, out of git
-    app.config.setdefault("ASSETS_MANIFEST", "file:" + os.path.join(app.static_folder, "gen", ".webassets-manifest"))
+    app.config.setdefault("ASSETS_MANIFEST", "atomic-file:" + os.path.join(app.static_folder, "gen", ".webassets-manifest"))
     app.config.setdefault("ASSETS_CACHE", False)
     app.config.setdefault("ASSETS_URL_EXPIRE", False)
     assets.init_app(app)
