@@ -532,3 +532,45 @@ def test_cli_import(runner, town, tmp_path):
     result = runner.invoke(args=["import", MINGXING_VILLAGE, str(good)])
     assert result.exit_code == 0 and "导入 2 户, 3 人" in result.output
     assert resident(town, "陈小河")["created_by"] == "cli"
+
+
+def test_two_cadres_adding_the_same_household_at_once_make_one(app):
+    """The duplicate check is made under the write lock: two connections adding the same household (and the same person
+    to it) at the same instant make one of each; the other is told it is there already."""
+    import threading
+
+    from villageapp.registry import data
+
+    barrier, outcomes = threading.Barrier(6), []
+
+    def add(i):
+        with app.app_context():
+            db = store.open_town(CHIHE_TOWN, app)
+            barrier.wait()
+            try:
+                household, _ = data.add_household_with_head(db, MINGXING_VILLAGE, "九组", "并发户", f"cadre{i}", address="九组1号")
+                outcomes.append(("household", household["uuid"]))
+            except data.Duplicate as duplicate:
+                outcomes.append(("duplicate", duplicate.row["uuid"]))
+            finally:
+                db.close()
+
+    threads = [threading.Thread(target=add, args=(i,)) for i in range(6)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(kind for kind, _ in outcomes) == ["duplicate"] * 5 + ["household"]
+    assert len({uuid for _, uuid in outcomes}) == 1
+    db = store.open_town(CHIHE_TOWN, app)
+    house = db.execute("select uuid from households where head_name = '并发户'").fetchall()
+    assert len(house) == 1
+    with app.app_context():
+        people = []
+        for i in range(2):
+            try:
+                people.append(data.add_resident_once(db, house[0][0], "并发人", f"cadre{i}", birth_year=1990)[1])
+            except data.Duplicate:
+                people.append("duplicate")
+    assert people == [True, "duplicate"]
+    assert db.execute("select count(*) from residents where name = '并发人'").fetchone()[0] == 1

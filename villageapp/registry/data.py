@@ -42,6 +42,15 @@ def group_for(db, village_code, name, actor):
     return row
 
 
+class Duplicate(ValueError):
+    """The same household or person is already in the register (found under the write lock, so two cadres adding
+    them at the same instant make one)."""
+
+    def __init__(self, row):
+        super().__init__(row["uuid"])
+        self.row = row
+
+
 def find_household(db, village_code, group_name, head_name, address):
     """The household with that group, head and address (how the import and the form recognise one), or None."""
     return next(iter(db.query(
@@ -71,6 +80,9 @@ def add_household_with_head(db, village_code, group_name, head_name, actor, addr
                 if existing["village_code"] != village_code or existing["created_by"] != actor:
                     raise records.UuidTaken(uuid)
                 return existing, False
+        same = find_household(db, village_code, group_name, head_name, address)
+        if same is not None:
+            raise Duplicate(same)
         household = add_household(db, village_code, group_name, head_name, actor, address=address, phone=phone,
                                   uuid=uuid)
         add_resident(db, household["uuid"], head_name, actor, gender=gender, birth_year=birth_year,
@@ -81,6 +93,21 @@ def add_household_with_head(db, village_code, group_name, head_name, actor, addr
 def find_resident(db, household_uuid, name, birth_year):
     return next(db["residents"].rows_where("household_uuid = ? and name = ? and birth_year is ?",
                                            [household_uuid, name, birth_year]), None)
+
+
+def add_resident_once(db, household_uuid, name, actor, uuid=None, **person):
+    """A person entered by hand: the same form sent again returns (first row, False); the same name and birth year
+    already in the household raises Duplicate. Decided under the write lock. Returns (resident, created)."""
+    with write(db):
+        existing = records.by_uuid(db, "residents", uuid) if uuid else None
+        if existing is not None:
+            if existing["household_uuid"] != household_uuid or existing["created_by"] != actor:
+                raise records.UuidTaken(uuid)
+            return existing, False
+        same = find_resident(db, household_uuid, name, person.get("birth_year"))
+        if same is not None:
+            raise Duplicate(same)
+        return add_resident(db, household_uuid, name, actor, uuid=uuid, **person), True
 
 
 def add_resident(db, household_uuid, name, actor, gender=None, birth_year=None, relation=None, phone=None,

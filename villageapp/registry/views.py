@@ -121,16 +121,15 @@ def new_household(village):
         form.new_group.label.text = "组（如“一组”）"
     if form.validate_on_submit():
         group, head, address = form.group_name(), form.head_name.data.strip(), (form.address.data or "").strip()
-        same = data.find_household(g.db, village, group, head, address)
-        if same and same["uuid"] != form.uuid.data:
+        try:
+            row, created = data.add_household_with_head(
+                g.db, village, group, head, current_user.username, address=address or None,
+                uuid=form.uuid.data or None, **form.person())
+        except records.UuidTaken:
+            abort(400)
+        except data.Duplicate:
             form.head_name.errors.append(f"{group}已经有户主叫“{head}”、住址相同的一户，不用再添加")
         else:
-            try:
-                row, created = data.add_household_with_head(
-                    g.db, village, group, head, current_user.username, address=address or None,
-                    uuid=form.uuid.data or None, **form.person())
-            except records.UuidTaken:
-                abort(400)
             flash(f"已添加：{group} {head} 户" if created else "这一户已经添加过了，没有重复添加")
             return redirect(url_for("registry.household", village=village, uuid=row["uuid"]))
     return render_template("registry/household_form.html", form=form)
@@ -142,23 +141,20 @@ def new_resident(village, uuid):
     house = _household(village, uuid)
     form = ResidentForm()
     if form.validate_on_submit():
-        if form.uuid.data and records.by_uuid(g.db, "residents", form.uuid.data):  # the same form sent twice
-            flash("这个人已经添加过了，没有重复添加")
-            return redirect(url_for("registry.household", village=village, uuid=uuid))
         person, name, relation = form.person(), form.name.data.strip(), form.relation.data.strip()
-        same = data.find_resident(g.db, uuid, name, person["birth_year"])
         if relation == "户主" and name != house["head_name"]:
             form.relation.errors.append(f"这一户的户主是 {house['head_name']}，请填此人与户主的关系")
-        elif same:
-            form.name.errors.append(f"这一户已经有 {name}（{person['birth_year'] or '没填出生年份'}）了")
         else:
             try:
-                data.add_resident(g.db, uuid, name, current_user.username, relation=relation,
-                                  uuid=form.uuid.data or None, **person)
+                _row, created = data.add_resident_once(g.db, uuid, name, current_user.username, relation=relation,
+                                                       uuid=form.uuid.data or None, **person)
             except records.UuidTaken:
                 abort(400)
-            flash(f"已添加：{name}")
-            return redirect(url_for("registry.household", village=village, uuid=uuid))
+            except data.Duplicate:
+                form.name.errors.append(f"这一户已经有 {name}（{person['birth_year'] or '没填出生年份'}）了")
+            else:
+                flash(f"已添加：{name}" if created else "这个人已经添加过了，没有重复添加")
+                return redirect(url_for("registry.household", village=village, uuid=uuid))
     return render_template("registry/resident_form.html", form=form, household=house, relations=RELATIONS)
 
 
