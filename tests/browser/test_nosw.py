@@ -6,25 +6,12 @@ import re
 import pytest
 from playwright.sync_api import expect
 
+from browser.test_restart import ApiGate
 from browser.test_sync import Server, log_in, record_uuid, row, wait_draft
 from conftest import MINGXING_VILLAGE
 
 pytestmark = pytest.mark.browser
 V = MINGXING_VILLAGE
-
-
-class ApiGate:
-    """WSGI middleware: while `down`, /api/ answers 503, so a record can wait on the phone with the pages online."""
-
-    def __init__(self, app):
-        self.inner, app.wsgi_app = app.wsgi_app, self
-        self.down = False
-
-    def __call__(self, environ, start_response):
-        if self.down and environ["PATH_INFO"].startswith("/api/"):
-            start_response("503 Service Unavailable", [("Content-Type", "application/json")])
-            return [b'{"ok": false, "status": 503, "error": "busy"}']
-        return self.inner(environ, start_response)
 
 
 @pytest.fixture
