@@ -4,7 +4,8 @@ import json
 
 from flask import Blueprint, g, render_template, request
 
-from .access import access
+from . import db as store
+from .access import ROLES, access
 from .clock import now_iso
 from .routing import page_arg
 
@@ -18,6 +19,33 @@ ACTIONS = {
     "rule_draft": "村规民约·草案", "rule_review": "村规民约·法律顾问审查", "rule_approval": "村规民约·镇审核",
     "rule_vote": "村规民约·表决", "rule_filing": "村规民约·备案", "rule_publish": "村规民约·公布",
 }
+# every table an audit entry can name, in the words of the interface (tests check each town table has one)
+TABLES = {
+    "villages": "村（社区）", "groups": "村民小组", "households": "户", "residents": "村民", "users": "账号",
+    "notices": "公开", "objections": "异议", "attachments": "附件", "files": "文件", "file_villages": "文件",
+    "revisions": "修改记录", "councils": "一约四会", "council_members": "会的成员", "meetings": "会议记录",
+    "meeting_editions": "会议记录的更正", "trails": "四议两公开", "trail_steps": "四议两公开的一步",
+    "rulebooks": "村规民约", "rule_versions": "村规民约的一版", "rule_articles": "村规民约条文",
+    "rule_steps": "村规民约办理经过", "rule_opinions": "村规民约意见", "audit": "操作记录",
+}
+FIELDS = {
+    "code": "代码", "name": "名称", "kind": "类别", "model": "示范村", "head_name": "户主", "address": "住址",
+    "phone": "电话", "group_uuid": "组", "household_uuid": "户", "gender": "性别", "birth_year": "出生年份",
+    "relation": "与户主关系", "title": "标题", "category": "类别", "body": "内容", "publish_date": "公开日期",
+    "end_date": "截止日期", "status": "状态", "answer": "答复", "answered_by": "答复人", "answered_at": "答复时间",
+    "notice_uuid": "公开", "council_uuid": "会", "resident_uuid": "村民", "position": "职务", "since": "任职起",
+    "until": "任职止", "note": "备注", "state": "状态", "conflict": "待定", "starts_at": "开会时间", "place": "地点",
+    "host": "主持人", "recorder": "记录人", "attendees": "到会", "others": "列席", "absentees": "缺席",
+    "present": "实到人数", "eligible": "应到人数", "eligible_basis": "应到人数依据", "agenda": "议题", "photos": "照片",
+    "edition": "版次", "confirmed_at": "确认时间", "confirmed_by": "确认人", "amend_reason": "更正理由",
+    "matter": "事项", "number": "版本号", "base_number": "修订自", "stage": "办理到", "reason": "理由",
+    "meeting_uuid": "会议", "agenda_item": "议题", "filing_no": "备案号", "filed_on": "备案日期",
+    "published_on": "公布日期", "current_version": "现行版本", "chapter": "章", "sort": "顺序", "limits": "限额",
+    "origin_uuid": "原条文", "version_uuid": "版本", "rulebook_uuid": "村规民约", "village_code": "村",
+    "uuid": "编号", "created_by": "建立人", "role": "账号类型", "town_code": "镇", "active": "在用",
+    "username": "登录名", "villages": "负责的村",
+}
+SYSTEM_ACTORS = {"demo": "系统（演示数据）", "公众": "村民（公开页，无账号）", "system": "系统"}
 
 
 def _summary(before, after):
@@ -45,6 +73,29 @@ def record(db, actor, action, table, record_id, village_code=None, before=None, 
     })
 
 
+def people(usernames):
+    """username → "姓名（职务）" for the given usernames (system and unknown names as they are said to people)."""
+    wanted = {u for u in usernames if u and u not in SYSTEM_ACTORS}
+    out = {u: SYSTEM_ACTORS[u] for u in usernames if u in SYSTEM_ACTORS}
+    if wanted:
+        marks = ",".join("?" * len(wanted))
+        for row in store.directory().query(f"select username, name, role, position from users where username in ({marks})",
+                                           sorted(wanted)):
+            out[row["username"]] = f"{row['name']}（{row['position'] or ROLES.get(row['role'], row['role'])}）"
+    return {u: out.get(u, u) for u in usernames if u}
+
+
+@bp.app_template_filter("person")
+def person(username):
+    """In a template: {{ step.actor|person }} → 赵敏（法律顾问）. One directory look-up per name per request."""
+    if not username:
+        return ""
+    known = g.setdefault("people_shown", {})
+    if username not in known:
+        known.update(people([username]))
+    return known.get(username, username)
+
+
 def entries(db, village_code=None, actor=None, action=None, table=None, record_id=None, limit=200, offset=0):
     where, params = [], []
     for column, value in (("village_code", village_code), ("actor", actor), ("action", action),
@@ -62,9 +113,50 @@ def town_log(town):
     db = g.db
     f = {k: request.args.get(k, "").strip() for k in ("village_code", "actor", "action", "table", "record_id")}
     page = page_arg()
-    rows = entries(db, **f, limit=51, offset=(page - 1) * 50)
+    rows = entries(db, **f, limit=PAGE + 1, offset=(page - 1) * PAGE)
     villages = {v["code"]: v["name"] for v in db["villages"].rows}
     actors = [r["actor"] for r in db.query("select distinct actor from audit order by actor")]
     tables = [r["table"] for r in db.query("select distinct [table] from audit order by 1")]
-    return render_template("audit/log.html", rows=rows[:50], more=len(rows) > 50, page=page, filters=f,
-                           villages=villages, actors=actors, tables=tables, actions=ACTIONS)
+    names = people(set(actors) | {r["actor"] for r in rows})
+    return render_template("audit/log.html", rows=[_shown(r, villages) for r in rows[:PAGE]], more=len(rows) > PAGE, page=page,
+                           filters=f, villages=villages, actors=actors, tables=tables, actions=ACTIONS,
+                           table_names=TABLES, names=names)
+
+
+PAGE = 30  # entries per page: a phone shows a page as folded lines, each opening to its detail
+
+
+PEOPLE_COLUMNS = ("created_by", "answered_by", "confirmed_by")
+
+
+def _shown(row, villages):
+    """An entry with its before/after as (field, before, after) lines for the folded detail; internal numbers
+    (uuids, times of writing, password hashes) are left out, people and villages named."""
+    before = json.loads(row["before"]) if row["before"] else {}
+    after = json.loads(row["after"]) if row["after"] else {}
+    keys = [k for k in dict.fromkeys([*after, *before])
+            if k not in ("updated_at", "created_at", "version", "password_hash", "uuid", "id") and not k.endswith("_uuid")]
+
+    def said(key, value):
+        if key in PEOPLE_COLUMNS and value:
+            return person(value)
+        if key in ("village_code", "code") and value in villages:
+            return villages[value]
+        return _value(value)
+    changed = [(FIELDS.get(k, k), said(k, before.get(k)), said(k, after.get(k))) for k in keys
+               if before.get(k) != after.get(k)]
+    summary = _words(row["summary"] or "")
+    if summary.startswith("修改 "):  # older entries named the changed columns: say them in words
+        summary = "修改 " + "、".join(FIELDS.get(k, k) for k in summary[3:].split("、"))
+    return {**row, "summary": summary, "changes": changed}
+
+
+def _value(value):
+    if value is None or value == "":
+        return "（空）"
+    return _words(str(value))
+
+
+def _words(text):
+    """Text written before the Chinese quotes were used everywhere, as it reads now."""
+    return text.replace('村"两委"会', "村“两委”会")
