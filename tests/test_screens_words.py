@@ -56,3 +56,67 @@ def test_audit_log_shows_a_persons_name_and_position_and_what_changed(app, clien
     page = client.get(f"/t/{CHIHE_TOWN}/audit/?table=households").text
     assert "张德明（书记）" in page and "户主" in page and "审计测" in page
     assert ">mingxing<" not in page
+
+
+# ---- 2. 需要我处理 per role; 8. the two meeting tiles; 9. ways back -------------------------------------
+
+def section(page, heading="需要我处理"):
+    start = page.index(heading)
+    return page[start:page.index("</ul>", start)]
+
+
+def test_adviser_is_asked_for_the_review_and_nothing_a_cadre_does(client, auth):
+    auth.login(LAWYER)
+    home = client.get("/", follow_redirects=True).text
+    todo = section(home)
+    assert "明星村村规民约第 2 版：法律顾问审查" in todo and "五爱村村规民约第 2 版：法律顾问审查" in todo
+    village = client.get(f"/v/{MINGXING_VILLAGE}/home").text
+    todo = section(village)
+    assert "村规民约第 2 版等您办理：法律顾问审查" in todo
+    for cadre_task in ("核对后请确认", "公示中", "待答复", "待定"):
+        assert cadre_task not in todo, cadre_task
+    assert "← 我负责的村" in village
+
+
+def test_cadre_town_and_county_each_see_their_own_tasks(client, auth):
+    auth.login(MINGXING)
+    todo = section(client.get(f"/v/{MINGXING_VILLAGE}/home").text)
+    assert "公示中" in todo and "法律顾问审查" not in todo
+    auth.logout()
+    auth.login(CHIHE)
+    town_home = client.get(f"/t/{CHIHE_TOWN}/").text
+    assert "没有要您办理的事" in section(town_home)  # the demo's amendments wait for the adviser, not the town
+    village = client.get(f"/v/{MINGXING_VILLAGE}/home").text
+    assert "没有要您办理的事" in section(village) and "← 镇工作台" in village
+    auth.logout()
+    auth.login(COUNTY)
+    assert "没有要您办理的事" in section(client.get("/").text)
+
+
+def test_town_is_asked_for_the_approval_once_the_adviser_passed_the_review(app, client, auth):
+    auth.login(LAWYER)
+    village = client.get(f"/v/{MINGXING_VILLAGE}/home").text
+    version = re.search(r'/rules/versions/([0-9a-f-]+)"', section(village)).group(1)
+    step = f"/v/{MINGXING_VILLAGE}/rules/versions/{version}/steps/review"
+    answer = client.post(step, data={"csrf_token": auth.token(step), "outcome": "passed", "done_on": today_iso(),
+                                     "note": "审查通过"})
+    assert answer.status_code == 302, answer.text
+    auth.logout()
+    auth.login(CHIHE)
+    assert "明星村村规民约第 2 版：镇审核" in section(client.get(f"/t/{CHIHE_TOWN}/").text)
+
+
+def today_iso():
+    from villageapp.clock import today
+    return today().isoformat()
+
+
+def test_cadre_home_names_the_meeting_tiles_apart_and_links_conflicts_even_when_none(client, auth):
+    auth.login(MINGXING)
+    page = client.get(f"/v/{MINGXING_VILLAGE}/home").text
+    assert "开会记录" not in page
+    assert re.search(r'href="/v/\d+/meetings/new">＋ 记一次会<small>开会时当场填写', page)
+    assert re.search(r'href="/v/\d+/meetings/">会议记录<small>已记的会', page)
+    assert f'href="/v/{MINGXING_VILLAGE}/conflicts/">待定的修改（0）' in page
+    outbox = client.get("/outbox").text
+    assert f'href="/v/{MINGXING_VILLAGE}/home"' in outbox and "← 回到本村首页" in outbox
