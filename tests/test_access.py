@@ -51,6 +51,7 @@ ROUTES = {
     "notices.file": ("GET", V + "/notices/{notice}/files/{sha256}", "public", 200),
     "notices.object": ("GET", V + "/notices/{notice}/objection", "public", 200),
     "notices.receipt": ("GET", V + "/objections/{objection}/receipt", "public", 200),
+    "notices.find_receipt": ("GET", V + "/receipt", "public", 302),
     "notices.manage": ("GET", V + "/notices/", "cadre adviser town county", 200),
     "notices.new": ("GET", V + "/notices/new", "cadre", 200),
     "notices.manage_show": ("GET", V + "/notices/{notice}/manage", "cadre adviser town county", 200),

@@ -76,6 +76,7 @@
     Object.keys(errors || {}).forEach(function (name) {
       var input = form.querySelector("[name=" + q(name) + "]");
       var box = input ? (input.closest(".field") || input.parentNode) : form;
+      for (var fold = input && input.closest("details"); fold; fold = fold.parentNode.closest("details")) fold.open = true;  // a folded section with a mistake opens
       (errors[name] || []).forEach(function (msg) { var p = el("p", "error js-sync", msg); p.setAttribute("role", "alert"); box.appendChild(p); });
       if (box.classList) box.classList.add("has-error");
       if (!first && input) first = input;
@@ -184,7 +185,8 @@
     if (isNew && !wanted) {  // a form page kept offline was rendered days ago: "now" is now
       var d = new Date(), pad = function (n) { return ("0" + n).slice(-2); };
       $$('[data-now="date"]', form).forEach(function (i) { i.value = d.getFullYear() + "-" + pad(d.getMonth() + 1) + "-" + pad(d.getDate()); });
-      $$('[data-now="time"]', form).forEach(function (i) { i.value = pad(d.getHours()) + ":" + pad(d.getMinutes()); });
+      // a meeting starts on the hour or the half hour: 14:24 proposes 14:00, 14:41 proposes 14:30 (not the second the page opened)
+      $$('[data-now="time"]', form).forEach(function (i) { i.value = pad(d.getHours()) + ":" + (d.getMinutes() < 30 ? "00" : "30"); });
     }
     var load = wanted ? OB.draft(wanted) : OB.draft(idInput.value);
     load.then(function (d) {

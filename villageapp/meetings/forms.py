@@ -148,6 +148,12 @@ class MeetingForm(Form):
                 a.task.errors.append("请写要办的是什么事")
 
 
+def unfolded(*fields):
+    """Whether a folded section of the page opens by itself: something is typed in it, or something in it is wrong."""
+    leaves = [f for f in leaf_fields(fields) if not isinstance(f, BooleanField)]
+    return any(f.errors for f in leaves) or any(f.data not in (None, "", []) for f in leaves)
+
+
 class AmendForm(MeetingForm):
     """A correction of confirmed minutes: the same fields, and why."""
     reason = TextAreaField("更正的原因", validators=[DataRequired("请写明为什么更正，如：表决票数记错了"),

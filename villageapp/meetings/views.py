@@ -11,7 +11,7 @@ from .. import db as store
 from ..access import VILLAGE_READERS, access
 from ..councils import data as councils
 from . import bp, data
-from .forms import AmendForm, formdata, make_meeting_form, meeting_columns, meeting_payload
+from .forms import AmendForm, formdata, make_meeting_form, meeting_columns, meeting_payload, unfolded
 
 READERS = VILLAGE_READERS
 LOCKED = "这份会议记录已经确认，不能直接修改。如果记错了，请点“更正”，写明更正的原因；原来的版本会保留。"
@@ -99,7 +99,7 @@ def _page(form, record, edit_id="", uuid="", notice=None, status=200):
     return render_template("meetings/form.html", form=form, record=record, edit_id=edit_id, notice=notice,
                            uuid=record["uuid"] if record else uuid,
                            base_version=record["version"] if record else "",
-                           council_name=form.council_row["name"] if form.council_row else ""), status
+                           council_name=form.council_row["name"] if form.council_row else "", unfolded=unfolded), status
 
 
 def _save(village, record):
@@ -256,7 +256,7 @@ def amend(village, uuid):
             flash(f"已更正，现在是第 {new_row['edition']} 版。第 {row['edition']} 版仍可查看。")
             return redirect(url_for("meetings.show", village=village, uuid=uuid))
         form.reason.errors = list(form.reason.errors) + [problem]
-    return render_template("meetings/form.html", form=form, record=row, edit_id="", uuid=uuid, notice=None, amend=True,
+    return render_template("meetings/form.html", form=form, record=row, edit_id="", uuid=uuid, notice=None, amend=True, unfolded=unfolded,
                            revision=revision,
                            base_version=row["version"], council_name=form.council_row["name"] if form.council_row else "")
 

@@ -5,9 +5,13 @@ import qrcode.image.svg
 from flask import abort, current_app, flash, g, make_response, redirect, render_template, request, url_for
 from flask_login import current_user
 
-from .. import attachments, records
+import re
+from datetime import timedelta
+
+from .. import attachments, records, throttle
+from .. import db as store
 from ..access import access, can_see_village
-from ..clock import parse_date
+from ..clock import now, parse_date
 from . import bp, data
 from .forms import AnswerForm, NoticeForm, ObjectionForm
 
@@ -100,6 +104,47 @@ def receipt(village, uuid):
     notice = g.db["notices"].get(row["notice_uuid"])
     response = make_response(render_template("notices/receipt.html", objection=row, notice=notice, public_page=True))
     response.headers["Cache-Control"] = "private, no-cache"
+    response.headers["X-Robots-Tag"] = "noindex"
+    return response
+
+
+RECEIPT_NO = re.compile(r"^[0-9A-F]{8}$")
+LOOKUP_ACCOUNT = "回执查询"   # the key its wrong numbers are counted under in login_failures (the address is "receipt:<ip>")
+LOOKUP_MAX_MISSES = 20       # wrong numbers one address may type within LOGIN_WINDOW_MINUTES, in all villages together
+
+
+@bp.route("/v/<village>/receipt")
+@access("public", scope="village")
+def find_receipt(village):
+    """A villager who lost the receipt page types its 回执号 (the 8 characters shown on it) on the public page. Only this
+    village's objections are looked in; wrong numbers are counted per address so nobody can try number after number."""
+    typed = re.sub(r"[\s\-－]", "", request.args.get("no", "")).upper()[:40]
+    if not typed:
+        return redirect(url_for("notices.village_page", village=village) + "#receipt")
+    if not RECEIPT_NO.match(typed):
+        return _receipt_answer(typed, "回执号是 8 位，由数字 0–9 和字母 A–F 组成，如 3F2A9C1B。请对照回执核对后再输一次。", 400)
+    directory, where = store.directory(), "receipt:" + (request.remote_addr or "unknown")
+    since = (now() - timedelta(minutes=current_app.config["LOGIN_WINDOW_MINUTES"])).isoformat(timespec="seconds")
+    misses = directory.execute("select count(*) from login_failures where username = ? and ip = ? and at >= ?",
+                               [LOOKUP_ACCOUNT, where, since]).fetchone()[0]
+    if misses >= LOOKUP_MAX_MISSES:
+        minutes = current_app.config["LOGIN_WINDOW_MINUTES"]
+        return _receipt_answer(typed, f"输错的回执号太多了，请 {minutes} 分钟后再查；或者直接问村委会。", 429,
+                               {"Retry-After": str(minutes * 60)})
+    rows = list(g.db.query("select uuid from objections where village_code = ? and uuid like ? limit 2",
+                           [village, typed.lower() + "%"]))
+    if len(rows) != 1:
+        throttle.record_failure(directory, LOOKUP_ACCOUNT, where)
+        return _receipt_answer(typed, f"没有找到回执号 {typed} 的异议。请核对回执号（在{g.village['name']}提的异议才能在这里查），"
+                                      "或者直接问村委会。", 404)
+    return redirect(url_for("notices.receipt", village=village, uuid=rows[0]["uuid"]))
+
+
+def _receipt_answer(typed, text, status, headers=None):
+    response = make_response(render_template("notices/receipt_lookup.html", typed=typed, problem=text, public_page=True),
+                             status)
+    response.headers.update(headers or {})
+    response.headers["Cache-Control"] = "no-store"
     response.headers["X-Robots-Tag"] = "noindex"
     return response
 
@@ -213,4 +258,5 @@ def poster(village):
     base = current_app.config["PUBLIC_BASE_URL"].rstrip("/") or request.host_url.rstrip("/")
     url = base + url_for("notices.village_page", village=village)
     svg = qrcode.make(url, image_factory=qrcode.image.svg.SvgPathImage, box_size=20, border=2).to_string(encoding="unicode")
-    return render_template("notices/poster.html", url=url, qr_svg=svg)
+    return render_template("notices/poster.html", url=url, qr_svg=svg,
+                           public_base_set=bool(current_app.config["PUBLIC_BASE_URL"].strip()))
