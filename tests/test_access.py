@@ -165,7 +165,7 @@ def _meeting_ids(db):
     council = next(db["councils"].rows_where("village_code = ? and name = '红白理事会'", [v]))
     member = next(db["council_members"].rows_where("council_uuid = ? and until is null", [council["uuid"]]))
     draft = next(db["meetings"].rows_where("village_code = ? and state = 'draft'", [v]))
-    two = next(db["councils"].rows_where("village_code = ? and name = ?", [v, '村"两委"会']))
+    two = next(db["councils"].rows_where("village_code = ? and name = ?", [v, "村“两委”会"]))
     confirmed = next(db["meetings"].rows_where("council_uuid = ? and state = 'confirmed'", [two["uuid"]]))  # has an action
     trail = next(db["trails"].rows_where("village_code = ?", [v]))
     out = io.BytesIO()

@@ -36,7 +36,7 @@ def test_a_village_gets_the_four_councils_and_the_meeting_bodies_once(memory_db)
     rows = councils.ensure_councils(memory_db, MINGXING_VILLAGE, "test")
     names = [c["name"] for c in rows]
     assert names[:4] == ["红白理事会", "道德评议会", "禁毒禁赌会", "村民议事会"]
-    assert {"村民会议", "村民代表会议", '村"两委"会', "党员大会"} <= set(names)
+    assert {"村民会议", "村民代表会议", "村“两委”会", "党员大会"} <= set(names)
     again = councils.ensure_councils(memory_db, MINGXING_VILLAGE, "test")
     assert again == rows and memory_db["councils"].count == len(councils.COUNCILS)
     assert all(r["uuid"] and r["version"] == 1 for r in rows)

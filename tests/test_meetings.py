@@ -546,7 +546,7 @@ def test_a_trail_links_six_steps_in_order_and_publishes_two_notices(app, client,
     branch = confirmed_minutes(app, client, auth, "党支部委员会")
     assert "请按顺序来：下一步是“党支部提议”" in step(client, auth, trail, 2, meeting=branch).text
     assert "已记下：党支部提议" in step(client, auth, trail, 1, meeting=branch, note="支部提议").text
-    two = confirmed_minutes(app, client, auth, '村"两委"会')
+    two = confirmed_minutes(app, client, auth, "村“两委”会")
     assert "不能作为这一步的依据" in step(client, auth, trail, 2, meeting=branch).text  # a branch meeting is not the 两委会
     step(client, auth, trail, 2, meeting=two)
     _response, party_uid = new_minutes(app, client, auth, name="党员大会")

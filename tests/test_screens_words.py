@@ -120,3 +120,77 @@ def test_cadre_home_names_the_meeting_tiles_apart_and_links_conflicts_even_when_
     assert f'href="/v/{MINGXING_VILLAGE}/conflicts/">待定的修改（0）' in page
     outbox = client.get("/outbox").text
     assert f'href="/v/{MINGXING_VILLAGE}/home"' in outbox and "← 回到本村首页" in outbox
+
+
+# ---- 11. households: actions first, then the list, in pages ------------------------------------------
+
+def test_household_list_puts_actions_first_and_pages_500_households_keeping_the_search(app, client, auth):
+    from villageapp import registry
+    with app.app_context():
+        db = store.open_town(CHIHE_TOWN, app)
+        with store.write(db):
+            for i in range(494):  # the demo village has 6: 500 in all
+                registry.add_household(db, MINGXING_VILLAGE, "七组" if i % 2 else "八组", f"测{i:03d}户", "test",
+                                       address=f"七组{i}号")
+        db.close()
+    auth.login(MINGXING)
+    url = f"/v/{MINGXING_VILLAGE}/households/"
+    first = client.get(url).text
+    assert "500 户" in first and "第 1 / 10 页" in first
+    assert first.index("添加一户") < first.index("从 Excel 表批量导入") < first.index("<table")
+    assert first.count("/households/") - first.count("/households/new") - first.count("/households/import") < 60
+    assert len(re.findall(r"<tr><td>", first)) == 50
+    found = client.get(url, query_string={"q": "测1"}).text  # 测1xx: 100 households, two pages
+    assert "找到 100 户" in found and "第 1 / 2 页" in found
+    assert 'page=2&amp;q=%E6%B5%8B1' in found or 'q=%E6%B5%8B1&amp;page=2' in found
+    second = client.get(url, query_string={"q": "测1", "page": "2"}).text
+    assert len(re.findall(r"<tr><td>", second)) == 50 and "上一页" in second and "下一页" not in second
+    assert client.get(url, query_string={"page": "11"}).status_code == 404
+    assert client.get(url, query_string={"page": "x"}).status_code == 404
+
+
+# ---- 12. words: Chinese quotes, people instead of usernames ---------------------------------------------
+
+def test_a_town_file_from_before_gets_the_two_committees_named_with_chinese_quotes(app):
+    with app.app_context():
+        db = store.open_town(CHIHE_TOWN, app)
+        with store.write(db):  # as an older release left it
+            db.execute("update councils set name = '村\"两委\"会' where name = '村“两委”会'")
+            db.execute("delete from _sqlite_migrations where name = 'm008_chinese_quotes'")
+        db.close()
+        store._migrated.clear()
+        db = store.open_town(CHIHE_TOWN, app)
+        names = {r["name"] for r in db["councils"].rows}
+        assert "村“两委”会" in names and '村"两委"会' not in names
+        assert db["councils"].count_where("name = ?", ["村“两委”会"]) == 3  # one per village, the same rows
+        db.close()
+
+
+def test_no_ascii_quotes_around_chinese_words_on_the_pages_and_rule_steps_name_the_person(client, auth):
+    auth.login(MINGXING)
+    pages = [f"/v/{MINGXING_VILLAGE}/councils/", f"/v/{MINGXING_VILLAGE}/meetings/new",
+             f"/v/{MINGXING_VILLAGE}/meetings/trails/", f"/v/{MINGXING_VILLAGE}/home"]
+    for url in pages:
+        response = client.get(url)
+        assert response.status_code == 200, url
+        text = response.text
+        assert not re.search(r'[\u4e00-\u9fff]"[\u4e00-\u9fff]+"[\u4e00-\u9fff]', text), url
+    assert "村“两委”会" in client.get(f"/v/{MINGXING_VILLAGE}/councils/").text
+    manage = client.get(f"/v/{MINGXING_VILLAGE}/rules/manage").text
+    first = re.search(r'/rules/versions/([0-9a-f-]+)"', manage).group(1)
+    trails = []
+    for uuid in dict.fromkeys(re.findall(r'/rules/versions/([0-9a-f-]+)"', manage)):
+        page = client.get(f"/v/{MINGXING_VILLAGE}/rules/versions/{uuid}").text
+        trails.append(page[page.index("办理经过"):])
+    trail = "".join(trails)
+    assert first and "赵敏（法律顾问）" in trail and "陈志强（镇干部）" in trail and "张德明（书记）" in trail
+    assert "· demo" not in trail and "· mingxing" not in trail
+
+
+def test_demo_steps_without_an_account_show_the_system_not_a_username(client, auth):
+    auth.login(CHIHE)
+    village = "610922104203"  # 谭家湾村: no cadre account in the demo
+    manage = client.get(f"/v/{village}/rules/manage").text
+    uuid = re.search(r'/rules/versions/([0-9a-f-]+)"', manage).group(1)
+    page = client.get(f"/v/{village}/rules/versions/{uuid}").text
+    assert "系统（演示数据）" in page and "· demo" not in page

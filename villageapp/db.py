@@ -381,3 +381,11 @@ def m007_file_villages(db):
     db["file_villages"].create_index(["village_code"])
     db.execute("insert or ignore into file_villages (sha256, village_code, created_at, created_by) "
                "select sha256, village_code, created_at, created_by from files where village_code is not null")
+
+
+@town_migrations()
+def m008_chinese_quotes(db):
+    # the 两委会 was stored as 村"两委"会 (ASCII quotes); Chinese text uses “”. Its rows keep their uuids, so minutes,
+    # rosters and 四议两公开 steps follow; the audit log keeps what was written then and shows it with “”
+    db.execute("""update councils set name = '村“两委”会' where name = '村"两委"会' and not exists
+                  (select 1 from councils c where c.village_code = councils.village_code and c.name = '村“两委”会')""")

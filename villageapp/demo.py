@@ -136,7 +136,7 @@ def _notices(db, village, vname, rnd):
 ROSTERS = {  # council: positions in order (the first residents picked take the first positions)
     "红白理事会": ["会长", "副会长", "成员", "成员"], "道德评议会": ["会长", "副会长", "成员", "成员"],
     "禁毒禁赌会": ["会长", "成员", "成员"], "村民议事会": ["会长", "副会长", "成员", "成员"],
-    '村"两委"会': ["书记", "主任", "委员", "委员", "监委会主任"], "党支部委员会": ["书记", "副书记", "委员"],
+    "村“两委”会": ["书记", "主任", "委员", "委员", "监委会主任"], "党支部委员会": ["书记", "副书记", "委员"],
     "党员大会": ["党员"] * 6, "村民代表会议": ["村民代表"] * 8,
 }
 
@@ -159,7 +159,7 @@ def _councils(db, village, model):
                         for r, position in zip(picked, positions, strict=False)]  # a tiny village fills fewer seats
     councils.add_member(db, rows["村民议事会"], ACTOR, "王守仁", "成员", since=since, note="乡贤，退休教师")
     councils.end_member(db, roster["红白理事会"][-1], day - timedelta(days=40), ACTOR, "外出务工")
-    two = roster['村"两委"会']
+    two = roster["村“两委”会"]
     host, recorder = two[0]["name"], two[2]["name"] if len(two) > 2 else two[0]["name"]
 
     def minutes(council, ago, pairs, members):
@@ -182,7 +182,7 @@ def _councils(db, village, model):
     proposal = minutes("党支部委员会", 25, [["agenda-0-title", "提议三组村道硬化"],
                                           ["agenda-0-decision", "支部提议实施三组村道硬化，提交两委会商议。"]], branch)
     proposal, _ = meetings.confirm(db, proposal, ACTOR)
-    deliberation, _ = meetings.confirm(db, minutes('村"两委"会', 20, road, two), ACTOR)
+    deliberation, _ = meetings.confirm(db, minutes("村“两委”会", 20, road, two), ACTOR)
     thrift = roster["红白理事会"]
     old = minutes("红白理事会", 80, [["agenda-0-title", "修订红白事操办标准"],
                                     ["agenda-0-discussion", "婚事宴席不超过 15 桌，丧事从简，礼金不超过 200 元。"],
@@ -196,7 +196,7 @@ def _councils(db, village, model):
     if model:
         trail, _ = trails.create_trail(db, village, "三组村道硬化", "三组村道 1.2 公里硬化，预计投资 40 万元。", ACTOR)
         for step, meeting, council, note in ((1, proposal, "党支部委员会", "支部提议"),
-                                             (2, deliberation, '村"两委"会', "两委会一致同意")):
+                                             (2, deliberation, "村“两委”会", "两委会一致同意")):
             problem = trails.record_meeting_step(db, trail, step, meeting, council, note, ACTOR)
             if problem:
                 raise ValueError(problem)
@@ -216,6 +216,12 @@ RULE_ARTICLES = [
 ]
 
 
+def _account(role, village):
+    """The demo login that would take a step of the procedure in this village (the system's name where none would)."""
+    return next((u for u, _n, r, town, villages, _p in ACCOUNTS
+                 if r == role and (village in villages or (role == "town" and town == village[:9]))), ACTOR)
+
+
 class _DemoUser:
     def __init__(self, username, role):
         self.username, self.role = username, role
@@ -228,7 +234,7 @@ def _rules(db, village):
     from .rules import procedure
 
     row = db["villages"].get(village)
-    cadre, town, adviser = _DemoUser(ACTOR, "cadre"), _DemoUser(ACTOR, "town"), _DemoUser(ACTOR, "adviser")
+    cadre, town, adviser = (_DemoUser(_account(role, village), role) for role in ("cadre", "town", "adviser"))
     day = today()
     v1, _ = rules.start_cycle(db, row, ACTOR, "依据民政部等七部门指导意见，制定本村村规民约。")
     for chapter, title, body, limits in RULE_ARTICLES:

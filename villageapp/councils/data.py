@@ -10,7 +10,7 @@ from ..clock import parse_date, today
 # 党支部委员会 is added because 四议两公开 starts with the branch committee's proposal (党支部提议).
 COUNCILS = [
     ("红白理事会", "council"), ("道德评议会", "council"), ("禁毒禁赌会", "council"), ("村民议事会", "council"),
-    ("村民会议", "body"), ("村民代表会议", "body"), ('村"两委"会', "body"), ("党员大会", "body"), ("党支部委员会", "body"),
+    ("村民会议", "body"), ("村民代表会议", "body"), ("村“两委”会", "body"), ("党员大会", "body"), ("党支部委员会", "body"),
 ]
 COUNCIL_NAMES = [name for name, _kind in COUNCILS]
 FOUR_COUNCILS = [name for name, kind in COUNCILS if kind == "council"]
@@ -18,7 +18,7 @@ FOUR_COUNCILS = [name for name, kind in COUNCILS if kind == "council"]
 POSITIONS = {
     "council": ["会长", "副会长", "秘书长", "成员"],
     "村民代表会议": ["村民代表"],
-    '村"两委"会': ["书记", "主任", "副书记", "副主任", "委员", "监委会主任"],
+    "村“两委”会": ["书记", "主任", "副书记", "副主任", "委员", "监委会主任"],
     "党员大会": ["党员", "预备党员"],
     "党支部委员会": ["书记", "副书记", "委员"],
     "村民会议": ["村民"],

@@ -8,6 +8,7 @@ from flask_login import current_user
 from .. import records
 from ..access import access
 from ..forms import choices
+from ..routing import page_arg
 from . import bp, data
 from .forms import RELATIONS, EditVillageForm, HouseholdForm, ImportForm, ResidentForm, VillageForm
 from .imports import group_order, import_file
@@ -15,6 +16,7 @@ from .sheets import template_xlsx
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 REJECTED_SHOWN = 200  # a phone cannot scroll through thousands of rows; the first ones show the pattern
+HOUSEHOLDS_PAGE = 50  # households per page of the list: a village of 500 is ten pages
 MODEL_VILLAGES_USUAL = 3  # the plan asks for 1–3 示范村 per town; more is allowed but worth a word
 
 
@@ -86,13 +88,22 @@ def households(village):
     if q:
         where += (" and (h.head_name like :q or h.address like :q or exists (select 1 from residents r"
                   " where r.household_uuid = h.uuid and r.name like :q))")
+    page = page_arg()
     rows = list(g.db.query(f"""
-        select h.*, gr.name as group_name,
-               (select count(*) from residents r where r.household_uuid = h.uuid) as members
+        select h.uuid, h.head_name, h.address, gr.name as group_name
         from households h left join groups gr on gr.uuid = h.group_uuid
         where {where} order by gr.name, h.head_name""", params))
     rows.sort(key=lambda r: group_order(r["group_name"]))  # stable: heads stay in order within a group
-    return render_template("registry/households.html", households=rows, q=q)
+    pages = max(1, -(-len(rows) // HOUSEHOLDS_PAGE))
+    if page > pages:
+        abort(404)
+    shown = rows[(page - 1) * HOUSEHOLDS_PAGE:page * HOUSEHOLDS_PAGE]
+    if shown:  # member counts for the page shown only
+        marks = ",".join("?" * len(shown))
+        members = dict(g.db.execute(f"select household_uuid, count(*) from residents where household_uuid in ({marks}) "
+                                    "group by household_uuid", [r["uuid"] for r in shown]).fetchall())
+        shown = [{**r, "members": members.get(r["uuid"], 0)} for r in shown]
+    return render_template("registry/households.html", households=shown, total=len(rows), q=q, page=page, pages=pages)
 
 
 def _household(village, uuid):
