@@ -137,6 +137,11 @@ def expected(endpoint, login):
 def matrix_app(instance_path):
     from conftest import _app
     app = _app(instance_path, WTF_CSRF_ENABLED=False)  # CSRF is tested on its own; here only access counts
+    return add_ids(app)
+
+
+def add_ids(app):
+    """Records behind every route's {placeholders} (a 公示 with a file and an objection, meetings, rules…): app.ids."""
     with app.app_context():
         db = store.open_town(CHIHE_TOWN, app)
         notice = next(db["notices"].rows_where("village_code = ? and category = '公示'", [MINGXING_VILLAGE]))

@@ -1,0 +1,146 @@
+"""Every screen of the app, for every role, on a 360 px phone and again with 大字模式 on, checked by machine (issue 9):
+axe-core finds no critical or serious violation, nothing is wider than the screen, every tap target is ≥ 44×44 px,
+no table header wraps one character per line, and no English words show outside code values.
+
+The screens are the GET routes of tests/test_access.py's ROUTES, opened by each role that may open them. A route of the
+app that is neither a screen here nor listed in NOT_SCREENS fails test_every_get_route_is_a_checked_screen.
+Print pages (A4) are checked by axe only. What still fails is listed in KNOWN as strict xfails, with the reason."""
+import shutil
+import threading
+
+import pytest
+from werkzeug.serving import make_server
+
+from conftest import CHIHE, COUNTY, LAWYER, MINGXING, PASSWORD, _app
+from test_access import ANON, ROUTES, add_ids, expected
+
+from . import screens
+
+pytestmark = pytest.mark.browser
+
+PHONE = {"viewport": {"width": 360, "height": 740}, "device_scale_factor": 1, "is_mobile": True, "has_touch": True,
+         "locale": "zh-CN", "service_workers": "block"}
+LOGINS = (ANON, MINGXING, LAWYER, CHIHE, COUNTY)  # one of each role: public, cadre, adviser, town, county
+MODES = ("normal", "large")
+# routes that answer with a file or JSON, not a screen
+NOT_SCREENS = {"notices.file", "meetings.file", "rules.file", "registry.import_template", "meetings.town_export",
+               "sync.session", "pwa.manifest", "pwa.service_worker"}
+# A4 print views: black on white for paper, checked by axe only
+PRINT = {"meetings.print_view", "rules.poster"}
+CHECKS = {"axe": screens.axe_problems, "width": screens.width_problems, "tap": screens.tap_problems,
+          "headers": screens.header_problems, "english": screens.english_problems}
+# error screens, reached by a wrong address or by the wrong person
+EXTRA = {"error.404": (f"/v/000000000000/", (ANON, MINGXING)),
+         "error.403": ("/v/610922104201/notices/new", (LAWYER,))}
+# (screen, check) pairs that still fail, with why: strict, so a fix shows up as XPASS and the entry must go
+KNOWN = {}
+
+
+def screen_logins(endpoint):
+    if endpoint in EXTRA:
+        return EXTRA[endpoint][1]
+    return [login for login in LOGINS if expected(endpoint, login) not in (302, 401, 403, 404)]
+
+
+def screen_list():
+    get = [e for e, (method, *_rest) in ROUTES.items() if method == "GET" and e not in NOT_SCREENS]
+    return sorted(get) + sorted(EXTRA)
+
+
+def cases():
+    for endpoint in screen_list():
+        for check in CHECKS:
+            if endpoint in PRINT and check != "axe":
+                continue
+            marks = [pytest.mark.xfail(strict=True, reason=KNOWN[endpoint, check])] if (endpoint, check) in KNOWN else []
+            yield pytest.param(endpoint, check, id=f"{endpoint}-{check}", marks=marks)
+
+
+class Screens:
+    """One live server, one browser context per (role, mode) with its login kept, and the checks of the last screen."""
+
+    def __init__(self, browser, app, url):
+        self.browser, self.app, self.url = browser, app, url
+        self.contexts = {}
+        self.results = {}
+
+    def page(self, login, mode):
+        if (login, mode) not in self.contexts:
+            context = self.browser.new_context(**PHONE)
+            page = context.new_page()
+            if login != ANON:
+                page.goto(self.url + "/login")
+                page.fill("#username", login)
+                page.fill("#password", PASSWORD)
+                page.click("button[type=submit]")
+                page.wait_for_load_state()
+                assert "/login" not in page.url, f"{login} could not log in"
+            else:
+                page.goto(self.url + "/")
+            if mode == "large":  # the one tap in the header, remembered for every later page
+                page.click("header [data-textsize]")
+                assert page.evaluate("document.documentElement.classList.contains('big')")
+            self.contexts[login, mode] = (context, page)
+        return self.contexts[login, mode][1]
+
+    def address(self, endpoint):
+        if endpoint in EXTRA:
+            return EXTRA[endpoint][0]
+        return ROUTES[endpoint][1].format(**self.app.ids)
+
+    def check(self, endpoint):
+        """All checks of a screen, for every role and mode: {check: [problem, …]} (computed once per screen)."""
+        if endpoint not in self.results:
+            self.results = {}  # one screen at a time
+            found = {check: [] for check in CHECKS}
+            for login in screen_logins(endpoint):
+                for mode in MODES:
+                    page = self.page(login, mode)
+                    response = page.goto(self.url + self.address(endpoint))
+                    assert response.status < 500, f"{endpoint} as {login}: {response.status}"
+                    if mode == "large":
+                        assert page.evaluate("document.documentElement.classList.contains('big')"), "大字模式 was not kept"
+                    for check, run in CHECKS.items():
+                        if endpoint in PRINT and check != "axe":
+                            continue
+                        found[check] += [f"[{login}, {mode}] {p}" for p in run(page)]
+            self.results[endpoint] = found
+        return self.results[endpoint]
+
+    def close(self):
+        for context, _page in self.contexts.values():
+            context.close()
+
+
+@pytest.fixture(scope="module")
+def screens_app(demo_instance, tmp_path_factory):
+    path = tmp_path_factory.mktemp("screens") / "instance"
+    shutil.copytree(demo_instance, path)
+    return add_ids(_app(path))
+
+
+@pytest.fixture(scope="module")
+def all_screens(browser, screens_app):
+    server = make_server("127.0.0.1", 0, screens_app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    s = Screens(browser, screens_app, f"http://127.0.0.1:{server.server_port}")
+    yield s
+    s.close()
+    server.shutdown()
+    thread.join(5)
+
+
+def test_every_get_route_is_a_checked_screen(app):
+    """A route added later is either a screen checked here (through ROUTES) or named as not a screen."""
+    gets = {rule.endpoint for rule in app.url_map.iter_rules() if "GET" in rule.methods and rule.endpoint != "static"}
+    unchecked = gets - set(screen_list()) - NOT_SCREENS
+    assert not unchecked, f"add these to tests/test_access.py ROUTES (then they are checked here): {sorted(unchecked)}"
+    for endpoint in screen_list():
+        assert screen_logins(endpoint), f"{endpoint}: no role of {LOGINS} may open it"
+
+
+@pytest.mark.parametrize(("endpoint", "check"), list(cases()))
+def test_screen(all_screens, endpoint, check):
+    problems = all_screens.check(endpoint)[check]
+    assert not problems, f"{endpoint} fails {check}:\n" + "\n".join(problems[:12])
