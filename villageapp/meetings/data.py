@@ -50,17 +50,19 @@ def missing_for_confirm(row):
 
 
 def confirm(db, row, actor):
-    """Lock a draft as 第 1 版. Returns (row, message): message is the Chinese reason when it cannot be confirmed."""
-    if row["state"] != "draft":
-        return row, "这份会议记录已经确认过了"
-    if row["conflict"]:
-        return row, "这份记录有一份别人同时修改的版本还没处理，请先处理再确认"
-    missing = missing_for_confirm(row)
-    if missing:
-        return row, "还缺：" + "、".join(missing) + "。请先点“修改”补上"
-    if row["starts_at"][:10] > today().isoformat():
-        return row, "会还没开，开完会才能确认"
+    """Lock a draft as 第 1 版. Returns (row, message): message is the Chinese reason when it cannot be confirmed.
+    Decided under the write lock on the row as it is then: two cadres confirming at once make one 第 1 版."""
     with write(db):
+        row = db["meetings"].get(row["uuid"])
+        if row["state"] != "draft":
+            return row, "这份会议记录已经确认过了"
+        if row["conflict"]:
+            return row, "这份记录有一份别人同时修改的版本还没处理，请先处理再确认"
+        missing = missing_for_confirm(row)
+        if missing:
+            return row, "还缺：" + "、".join(missing) + "。请先点“修改”补上"
+        if row["starts_at"][:10] > today().isoformat():
+            return row, "会还没开，开完会才能确认"
         row = records.update(db, "meetings", row["uuid"], {"state": "confirmed", "edition": 1, "confirmed_at": now_iso(),
                                                             "confirmed_by": actor}, actor, action="confirm",
                              summary="确认会议记录（第 1 版）")
@@ -108,17 +110,20 @@ def edition(db, uuid, number):
 
 def mark_done(db, row, item, action, actor):
     """A follow-up action is done. Its progress is not part of what was decided, so confirmed minutes take it
-    without a new edition (the edition snapshots keep the state at confirmation; the audit says who and when)."""
-    agenda = json.loads(row["agenda"] or "[]")
-    try:
-        entry = agenda[item]["actions"][action]
-    except IndexError:
-        return None
-    if entry["done"]:
-        return row
-    entry["done"] = True
-    return records.update(db, "meetings", row["uuid"], {"agenda": json.dumps(agenda, ensure_ascii=False)}, actor,
-                          summary=f"会后要办的事已办好：{entry['task']}")
+    without a new edition (the edition snapshots keep the state at confirmation; the audit says who and when).
+    The agenda is read again under the write lock: two cadres ticking two actions of one meeting at once both count."""
+    with write(db):
+        row = db["meetings"].get(row["uuid"])
+        agenda = json.loads(row["agenda"] or "[]")
+        try:
+            entry = agenda[item]["actions"][action]
+        except IndexError:
+            return None
+        if entry["done"]:
+            return row
+        entry["done"] = True
+        return records.update(db, "meetings", row["uuid"], {"agenda": json.dumps(agenda, ensure_ascii=False)}, actor,
+                              summary=f"会后要办的事已办好：{entry['task']}")
 
 
 def open_actions(db, village_code):
