@@ -194,3 +194,11 @@ def test_demo_steps_without_an_account_show_the_system_not_a_username(client, au
     uuid = re.search(r'/rules/versions/([0-9a-f-]+)"', manage).group(1)
     page = client.get(f"/v/{village}/rules/versions/{uuid}").text
     assert "系统（演示数据）" in page and "· demo" not in page
+
+
+def test_audit_detail_says_coded_values_in_words(client, auth):
+    auth.login(CHIHE)
+    page = client.get(f"/t/{CHIHE_TOWN}/audit/?action=rule_consultation").text
+    assert "征集意见 → 草案" in page.replace("<del>", "").replace("</del>", "")
+    shown = page[page.index('class="audit-log"'):]
+    assert "consultation" not in shown and "draft" not in shown

@@ -45,6 +45,14 @@ FIELDS = {
     "uuid": "编号", "created_by": "建立人", "role": "账号类型", "town_code": "镇", "active": "在用",
     "username": "登录名", "villages": "负责的村",
 }
+# coded values of some columns, as the pages say them (the procedure's stages are added from rules.procedure)
+VALUES = {
+    "status": {"published": "已发布", "withdrawn": "已撤回", "open": "待答复", "answered": "已答复", "adopted": "已采纳"},
+    "state": {"draft": "草稿", "confirmed": "已确认", "amended": "已更正"},
+    "kind": {"council": "四会", "body": "会议"},
+    "model": {0: "否", 1: "是"}, "conflict": {0: "否", 1: "是"}, "active": {0: "停用", 1: "在用"},
+    "role": {k: v for k, v in ROLES.items() if k != "public"},
+}
 SYSTEM_ACTORS = {"demo": "系统（演示数据）", "公众": "村民（公开页，无账号）", "system": "系统"}
 
 
@@ -142,7 +150,10 @@ def _shown(row, villages):
             return person(value)
         if key in ("village_code", "code") and value in villages:
             return villages[value]
-        return _value(value)
+        if key == "stage":
+            from .rules.procedure import LABELS
+            return LABELS.get(value, value)
+        return VALUES.get(key, {}).get(value, _value(value))
     changed = [(FIELDS.get(k, k), said(k, before.get(k)), said(k, after.get(k))) for k in keys
                if before.get(k) != after.get(k)]
     summary = _words(row["summary"] or "")
