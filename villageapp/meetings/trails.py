@@ -87,33 +87,39 @@ def step_meetings(db, village_code, step, done):
 
 
 def record_meeting_step(db, trail_row, step, meeting_row, council_name, note, actor):
-    """Link the minutes of step 1–4. Returns a Chinese reason when the link would break the procedure, else None."""
-    done = steps(db, trail_row["uuid"])
-    if step != next_step(done):
-        return f"要先完成“{LABELS[next_step(done)]}”" if next_step(done) else "六个步骤都已完成"
-    if BODIES[step] is None or council_name not in BODIES[step]:
-        return f"“{LABELS[step]}”要用{'或'.join(BODIES[step] or [])}的会议记录"
-    if meeting_row["state"] == "draft":
-        return "这次会的记录还没确认，确认后才能作为依据"
-    day = meeting_row["starts_at"][:10]
-    if step > 1 and day < done[step - 1]["done_on"]:
-        return f"这次会比上一步（{LABELS[step - 1]}）还早，顺序不对"
-    if step == 4:
-        check = rules.quorum(council_name, meeting_row["eligible_basis"], meeting_row["eligible"], meeting_row["present"])
-        if check and not check["met"]:
-            return "这次会议到会人数没有达到法定人数，所作决定无效，不能作为决议：" + check["text"]
-    _insert(db, trail_row, step, actor, meeting_uuid=meeting_row["uuid"], note=note or None, done_on=day)
+    """Link the minutes of step 1–4. Returns a Chinese reason when the link would break the procedure, else None.
+    Decided under the write lock: two cadres recording the same step at once record it once."""
+    with write(db):
+        done = steps(db, trail_row["uuid"])
+        if step in done:
+            return f"“{LABELS[step]}”已经记过了"
+        if step != next_step(done):
+            return f"要先完成“{LABELS[next_step(done)]}”" if next_step(done) else "六个步骤都已完成"
+        if BODIES[step] is None or council_name not in BODIES[step]:
+            return f"“{LABELS[step]}”要用{'或'.join(BODIES[step] or [])}的会议记录"
+        if meeting_row["state"] == "draft":
+            return "这次会的记录还没确认，确认后才能作为依据"
+        day = meeting_row["starts_at"][:10]
+        if step > 1 and day < done[step - 1]["done_on"]:
+            return f"这次会比上一步（{LABELS[step - 1]}）还早，顺序不对"
+        if step == 4:
+            check = rules.quorum(council_name, meeting_row["eligible_basis"], meeting_row["eligible"],
+                                 meeting_row["present"])
+            if check and not check["met"]:
+                return "这次会议到会人数没有达到法定人数，所作决定无效，不能作为决议：" + check["text"]
+        _insert(db, trail_row, step, actor, meeting_uuid=meeting_row["uuid"], note=note or None, done_on=day)
     return None
 
 
 def publish_step(db, trail_row, step, fields, actor):
-    """决议公开 / 结果公开: publish a notice (a 公示 when it has an end date) and link it. Returns (notice, problem)."""
-    done = steps(db, trail_row["uuid"])
-    if step in done:
-        return db["notices"].get(done[step]["notice_uuid"]), None  # a re-sent form: already published
-    if step != next_step(done):
-        return None, f"要先完成“{LABELS[next_step(done)]}”"
+    """决议公开 / 结果公开: publish a notice (a 公示 when it has an end date) and link it. Returns (notice, problem).
+    Decided under the write lock: two cadres publishing the same step at once publish one notice."""
     with write(db):
+        done = steps(db, trail_row["uuid"])
+        if step in done:
+            return db["notices"].get(done[step]["notice_uuid"]), None  # a re-sent form: already published
+        if step != next_step(done):
+            return None, f"要先完成“{LABELS[next_step(done)]}”"
         notice, _created = notices.create_notice(db, trail_row["village_code"], {
             "uuid": fields.get("uuid") or None, "title": fields["title"], "body": fields["body"],
             "category": "公示" if fields.get("end_date") else "村务", "publish_date": today().isoformat(),
