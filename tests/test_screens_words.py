@@ -69,7 +69,7 @@ def test_adviser_is_asked_for_the_review_and_nothing_a_cadre_does(client, auth):
     auth.login(LAWYER)
     home = client.get("/", follow_redirects=True).text
     todo = section(home)
-    assert "明星村村规民约第 2 版：法律顾问审查" in todo and "五爱村村规民约第 2 版：法律顾问审查" in todo
+    assert "明星村 · 村规民约第 2 版：法律顾问审查" in todo and "五爱村 · 村规民约第 2 版：法律顾问审查" in todo
     village = client.get(f"/v/{MINGXING_VILLAGE}/home").text
     todo = section(village)
     assert "村规民约第 2 版等您办理：法律顾问审查" in todo
@@ -103,7 +103,7 @@ def test_town_is_asked_for_the_approval_once_the_adviser_passed_the_review(app, 
     assert answer.status_code == 302, answer.text
     auth.logout()
     auth.login(CHIHE)
-    assert "明星村村规民约第 2 版：镇审核" in section(client.get(f"/t/{CHIHE_TOWN}/").text)
+    assert "明星村 · 村规民约第 2 版：镇审核" in section(client.get(f"/t/{CHIHE_TOWN}/").text)
 
 
 def today_iso():
