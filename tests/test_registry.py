@@ -528,9 +528,9 @@ def test_cli_import(runner, town, tmp_path):
     good.write_bytes(csv_bytes([HEADER, *GOOD], "gbk"))
     bad.write_bytes(csv_bytes([HEADER, ["1", "王大山", "", "", "", "", "", ""]]))
     result = runner.invoke(args=["import", MINGXING_VILLAGE, str(bad)])
-    assert result.exit_code != 0 and "第 2 行: 没有填姓名" in result.output
+    assert result.exit_code != 0 and "第 2 行：没有填姓名" in result.output
     result = runner.invoke(args=["import", MINGXING_VILLAGE, str(good)])
-    assert result.exit_code == 0 and "导入 2 户, 3 人" in result.output
+    assert result.exit_code == 0 and "导入 2 户，3 人" in result.output
     assert resident(town, "陈小河")["created_by"] == "cli"
 
 

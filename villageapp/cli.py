@@ -102,10 +102,10 @@ def import_residents(village, path):
     with open(path, "rb") as f:
         report = imports.import_file(db, village, os.path.basename(path), f.read(), "cli")
     for row in report.rejected:
-        click.echo(f"第 {row.line} 行: {'；'.join(row.reasons)}", err=True)
+        click.echo(f"第 {row.line} 行：{'；'.join(row.reasons)}", err=True)
     if report.rejected or report.error:
         raise click.ClickException(report.error or f"{len(report.rejected)} 行有问题，什么都没有导入")
-    click.echo(f"导入 {report.households} 户, {report.residents} 人")
+    click.echo(f"导入 {report.households} 户，{report.residents} 人")
 
 
 @click.command("backup")
