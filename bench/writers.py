@@ -643,6 +643,54 @@ class TrailStep(Kind):
         return {r[0] for r in db.execute("select note from trail_steps where trail_uuid = ? and step = 1", [self.trail])}
 
 
+class Amend(Kind):
+    """All writers correct (更正) the same confirmed minutes at once, each from the page as they opened it: one
+    第 2 版; the others are told 别人已经更正过这份记录 (the form again, or the minutes when they arrive after)."""
+    one_wins = True
+
+    def begin(self, server, writers):
+        cadre = Browser(server.base)
+        cadre.login()
+        self.meeting = str(uuidlib.uuid4())
+        status, _ok = self.post_form(cadre, f"{V}/meetings/new/{self.ctx['council']}", {
+            "uuid": self.meeting, "edit_id": str(uuidlib.uuid4()), "base_version": "",
+            **_minutes(self.ctx, f"{self.tag}-会")})
+        confirmed, _text = cadre.request("POST", f"{V}/meetings/{self.meeting}/confirm",
+                                         {"csrf_token": cadre.token(f"{V}/meetings/{self.meeting}")})
+        if status != 302 or confirmed != 302:
+            raise RuntimeError(f"the minutes to correct answered {status}, confirming them {confirmed}")
+
+    def path(self):
+        return f"{V}/meetings/{self.meeting}/amend"
+
+    def setup(self, browser, w):
+        browser.login()
+        status, text = browser.get(self.path())
+        base = re.search(r'name="base_version"[^>]*value="(\d+)"', text)
+        if status != 200 or not base:
+            raise RuntimeError(f"the correction page answered {status}")
+        return {"token": browser.token(self.path()), "base": base.group(1)}
+
+    def expected(self, requests):
+        return {200, 302}
+
+    def write(self, browser, state, mark):
+        status, text = browser.request("POST", self.path(), {**_minutes(self.ctx, mark), "reason": "地点记错了",
+                                                             "base_version": state["base"],
+                                                             "csrf_token": state["token"]})
+        if status == 302:
+            _status, text = browser.get(f"{V}/meetings/{self.meeting}")
+            if "已更正，现在是第 2 版" in text:
+                return status, True
+        if "别人已经更正过这份记录" not in text:
+            return f"{status} without the reason", False
+        return status, False
+
+    def found(self, db, tag):
+        return {json.loads(after)["place"] for (after,) in db.execute(
+            "select after from audit where action = 'amend' and record_id = ?", [self.meeting])}
+
+
 class Confirm(Kind):
     """All writers confirm the same draft minutes at once: one confirmation (one 第 1 版, one audit line); the
     others are told 这份会议记录已经确认过了."""
@@ -682,7 +730,8 @@ class Confirm(Kind):
 KINDS = {"notice": Notice, "objection": Objection, "answer": Answer, "household": Household, "resident": Resident,
          "opinion": Opinion, "minutes-form": MinutesForm, "minutes-sync": MinutesSync, "member": Member,
          "trail": Trail, "article": Article, "account": Account, "sign-in": SignIn, "follow-up": FollowUp,
-         "conflict": Conflict, "rule-step": RuleStep, "trail-step": TrailStep, "confirm": Confirm}
+         "conflict": Conflict, "rule-step": RuleStep, "trail-step": TrailStep, "confirm": Confirm,
+         "amend": Amend}
 
 
 # ---- a run ------------------------------------------------------------------------------------------------------

@@ -76,8 +76,11 @@ def amend(db, row, columns, reason, actor):
         return row, "草稿还没确认，直接修改就可以"
     if all(row.get(k) == v for k, v in columns.items()):
         return row, "内容没有改动，不用更正"
-    edition = (row["edition"] or 1) + 1
-    with write(db):
+    with write(db):  # `row` is what the cadre opened: two cadres correcting it at once make one 第 2 版
+        current = db["meetings"].get(row["uuid"])
+        if current["version"] != row["version"]:
+            return current, "您打开这页之后，别人已经更正过这份记录。请看一下最新的内容再更正。"
+        edition = (current["edition"] or 1) + 1
         row = records.update(db, "meetings", row["uuid"], {**columns, "state": "amended", "edition": edition,
                                                             "amend_reason": reason, "confirmed_at": now_iso(),
                                                             "confirmed_by": actor},
