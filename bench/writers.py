@@ -38,7 +38,8 @@ STEP_VILLAGE = "610922104211"                 # 新华村, added by prepare(): i
 CADRE, PASSWORD = "mingxing", "shiquan2026"
 TOWN_STAFF = "chihe"                          # 池河镇's staff in the demo
 # cadres added by prepare(): one for each new village, and one that only signs in and out
-BENCH_CADRES = {"bench.draft": DRAFT_VILLAGE, "bench.step": STEP_VILLAGE, "bench.signin": VILLAGE}
+BENCH_CADRES = {"bench.draft": DRAFT_VILLAGE, "bench.step": STEP_VILLAGE, "bench.signin": VILLAGE,
+                "bench.tongle": OTHER_VILLAGE}
 LOCKED = re.compile(r"database is locked|database table is locked|OperationalError", re.I)
 
 
@@ -691,6 +692,119 @@ class Amend(Kind):
             "select after from audit where action = 'amend' and record_id = ?", [self.meeting])}
 
 
+def _notice_form(mark):
+    return {"category": "村务", "title": mark, "body": "并发写入测试", "publish_date": _today(), "end_date": ""}
+
+
+class NoticeEdit(Kind):
+    """A cadre edits a notice of their own again and again (each save an update of the same row, audited)."""
+    def setup(self, browser, w):
+        browser.login()
+        uid = str(uuidlib.uuid4())
+        status, _ok = self.post_form(browser, f"{V}/notices/new", {"uuid": uid, **_notice_form(f"要修改的公开{w}")})
+        if status != 302:
+            raise RuntimeError(f"the notice to edit answered {status}")
+        return {"uuid": uid}
+
+    def write(self, browser, state, mark):
+        return self.post_form(browser, f"{V}/notices/{state['uuid']}/edit", _notice_form(mark))
+
+    def found(self, db, tag):
+        return {json.loads(after)["title"] for (after,) in db.execute(
+            "select after from audit where action = 'update' and \"table\" = 'notices' and after like ?", [f"%{tag}%"])}
+
+
+class OpinionAnswer(Kind):
+    """A cadre of 同乐村 answers a villager's opinion on the 村规民约 again and again (an update, audited)."""
+    username = "bench.tongle"
+
+    def setup(self, browser, w):
+        uid = str(uuidlib.uuid4())
+        page = f"/v/{OTHER_VILLAGE}/rules/consultation"
+        villager = Browser(browser.base)
+        status, text = villager.request("POST", page, {"uuid": uid, "name": "", "body": "要答复的意见",
+                                                       "csrf_token": villager.token(page)})
+        if status != 200 or "您的意见已收到" not in text:
+            raise RuntimeError(f"the opinion to answer answered {status}")
+        browser.login(self.username)
+        return {"uuid": uid}
+
+    def write(self, browser, state, mark):
+        return self.post_form(browser, f"/v/{OTHER_VILLAGE}/rules/opinions/{state['uuid']}", {"answer": mark, "adopt": ""})
+
+    def found(self, db, tag):
+        return {json.loads(after)["answer"] for (after,) in db.execute(
+            "select after from audit where action = 'answer' and \"table\" = 'rule_opinions' and after like ?",
+            [f"%{tag}%"])}
+
+
+class Withdraw(Kind):
+    """All writers withdraw (撤回) the same notice at once: it is withdrawn once; the others are told it already was."""
+    one_wins = True
+
+    def begin(self, server, writers):
+        cadre = Browser(server.base)
+        cadre.login()
+        self.notice = str(uuidlib.uuid4())
+        status, _ok = self.post_form(cadre, f"{V}/notices/new", {"uuid": self.notice, **_notice_form(f"{self.tag}-撤回")})
+        if status != 302:
+            raise RuntimeError(f"the notice to withdraw answered {status}")
+
+    def setup(self, browser, w):
+        browser.login()
+        return {"token": browser.token(f"{V}/notices/{self.notice}/manage")}
+
+    def write(self, browser, state, mark):
+        status, _text = browser.request("POST", f"{V}/notices/{self.notice}/withdraw", {"csrf_token": state["token"]})
+        if status != 302:
+            return status, False
+        _status, page = browser.get(f"{V}/notices/{self.notice}/manage")
+        if "已撤回，公开页上不再显示" in page:
+            return status, True
+        return (status if "撤回了" in page else "302 without the reason"), False
+
+    def found(self, db, tag):
+        return db.execute("select count(*) from audit where action = 'withdraw' and record_id = ?",
+                          [self.notice]).fetchone()[0]
+
+
+class MemberEnd(Kind):
+    """All writers end the same council member's term at once: one 离任 is recorded (with that writer's reason)."""
+    one_wins = True
+
+    def begin(self, server, writers):
+        cadre = Browser(server.base)
+        cadre.login()
+        self.member = str(uuidlib.uuid4())
+        status, _ok = self.post_form(cadre, f"{V}/councils/{self.ctx['council']}/members/new", {
+            "uuid": self.member, "resident": "", "name": "换届测试", "position": "成员", "since": "", "note": ""})
+        if status != 302:
+            raise RuntimeError(f"the member to end answered {status}")
+
+    def path(self):
+        return f"{V}/councils/{self.ctx['council']}/members/{self.member}/end"
+
+    def setup(self, browser, w):
+        browser.login()
+        return {"token": browser.token(self.path())}
+
+    def write(self, browser, state, mark):
+        status, _text = browser.request("POST", self.path(), {"until": _today(), "note": mark,
+                                                             "csrf_token": state["token"]})
+        if status != 302:
+            return status, False
+        _status, page = browser.get(f"{V}/councils/{self.ctx['council']}")
+        if "换届测试已离任" in page:
+            return status, True
+        refused = "离任已经有人登记过了" in page or re.search(r"已经在 \d{4}-\d\d-\d\d 离任了", page)
+        return (status if refused else "302 without the reason"), False
+
+    def found(self, db, tag):
+        return {json.loads(after)["note"] for (after,) in db.execute(
+            "select after from audit where \"table\" = 'council_members' and action = 'update' and record_id = ?",
+            [self.member])}
+
+
 class Confirm(Kind):
     """All writers confirm the same draft minutes at once: one confirmation (one 第 1 版, one audit line); the
     others are told 这份会议记录已经确认过了."""
@@ -731,7 +845,8 @@ KINDS = {"notice": Notice, "objection": Objection, "answer": Answer, "household"
          "opinion": Opinion, "minutes-form": MinutesForm, "minutes-sync": MinutesSync, "member": Member,
          "trail": Trail, "article": Article, "account": Account, "sign-in": SignIn, "follow-up": FollowUp,
          "conflict": Conflict, "rule-step": RuleStep, "trail-step": TrailStep, "confirm": Confirm,
-         "amend": Amend}
+         "amend": Amend, "notice-edit": NoticeEdit, "opinion-answer": OpinionAnswer, "withdraw": Withdraw,
+         "member-end": MemberEnd}
 
 
 # ---- a run ------------------------------------------------------------------------------------------------------

@@ -5,6 +5,7 @@ import sqlite3
 
 from .. import records
 from ..clock import parse_date, today
+from ..db import write
 
 # (name, kind): the four councils of 一约四会 first, then the bodies that hold the village's meetings.
 # 党支部委员会 is added because 四议两公开 starts with the branch committee's proposal (党支部提议).
@@ -96,12 +97,16 @@ def is_current_member(db, council_uuid, resident_uuid, day=None):
 
 
 def end_member(db, member, until, actor, note=None):
-    """End a term of office: `until` is the day the member left. The row stays: history is never deleted."""
+    """End a term of office: `until` is the day the member left. The row stays: history is never deleted.
+    None if the term had already ended (two cadres ending it at once: one does)."""
     changes = {"until": until.isoformat()}
     if note:
         changes["note"] = "；".join(filter(None, [member["note"], note]))
-    return records.update(db, "council_members", member["uuid"], changes, actor, action="update",
-                          summary=f"{member['name']}离任（{until.isoformat()}）")
+    with write(db):
+        if db["council_members"].get(member["uuid"])["until"]:
+            return None
+        return records.update(db, "council_members", member["uuid"], changes, actor, action="update",
+                              summary=f"{member['name']}离任（{until.isoformat()}）")
 
 
 def village_residents(db, village_code):

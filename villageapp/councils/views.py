@@ -81,7 +81,8 @@ def end_member(village, uuid, member):
         if row["since"] and form.until.data.isoformat() < row["since"]:
             form.until.errors.append("离任日期不能早于任职日期")
         else:
-            data.end_member(g.db, row, form.until.data, current_user.username, (form.note.data or "").strip())
-            flash(f"{row['name']}已离任。以前的会议记录里仍然有他（她）的名字。")
+            ended = data.end_member(g.db, row, form.until.data, current_user.username, (form.note.data or "").strip())
+            flash(f"{row['name']}已离任。以前的会议记录里仍然有他（她）的名字。" if ended
+                  else f"{row['name']}的离任已经有人登记过了")
             return redirect(url_for("councils.show", village=village, uuid=uuid))
     return render_template("councils/end_form.html", council=council, member=row, form=form)

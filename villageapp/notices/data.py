@@ -26,7 +26,11 @@ def update_notice(db, uuid, fields, files, actor):
 
 
 def withdraw_notice(db, uuid, actor):
-    return records.update(db, "notices", uuid, {"status": "withdrawn"}, actor, action="withdraw", summary="撤回公开")
+    """Withdraw a published notice; None if it is no longer published (two cadres withdrawing at once: one does)."""
+    with write(db):
+        if db["notices"].get(uuid)["status"] != "published":
+            return None
+        return records.update(db, "notices", uuid, {"status": "withdrawn"}, actor, action="withdraw", summary="撤回公开")
 
 
 def is_public(notice, day=None):

@@ -216,8 +216,10 @@ def edit(village, uuid):
 def withdraw(village, uuid):
     notice = _notice(uuid)
     if notice["status"] == "published":  # CSRFProtect has checked the token of every POST
-        data.withdraw_notice(g.db, uuid, current_user.username)
-        flash("已撤回，公开页上不再显示")
+        withdrawn = data.withdraw_notice(g.db, uuid, current_user.username)
+        flash("已撤回，公开页上不再显示" if withdrawn else "这条已经被别人撤回了")
+    elif notice["status"] == "withdrawn":
+        flash("这条已经撤回了")
     return redirect(url_for("notices.manage_show", village=village, uuid=uuid))
 
 
