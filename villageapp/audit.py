@@ -53,6 +53,7 @@ VALUES = {
     "model": {0: "否", 1: "是"}, "conflict": {0: "否", 1: "是"}, "active": {0: "停用", 1: "在用"},
     "role": {k: v for k, v in ROLES.items() if k != "public"},
 }
+LIMITS = {"banquet_tables": "宴席桌数", "gift_amount": "礼金（元）"}
 SYSTEM_ACTORS = {"demo": "系统（演示数据）", "公众": "村民（公开页，无账号）", "system": "系统"}
 
 
@@ -153,6 +154,9 @@ def _shown(row, villages):
         if key == "stage":
             from .rules.procedure import LABELS
             return LABELS.get(value, value)
+        if key == "eligible_basis":
+            from .meetings.rules import BASES
+            return BASES.get(value, value)
         return VALUES.get(key, {}).get(value, _value(value))
     changed = [(FIELDS.get(k, k), said(k, before.get(k)), said(k, after.get(k))) for k in keys
                if before.get(k) != after.get(k)]
@@ -165,6 +169,16 @@ def _shown(row, villages):
 def _value(value):
     if value is None or value == "":
         return "（空）"
+    if isinstance(value, str) and value[:1] in "[{":
+        try:
+            value = json.loads(value)
+        except ValueError:
+            pass
+    if isinstance(value, dict):  # e.g. a rule's limits {"banquet_tables": 15}
+        return "，".join(f"{LIMITS.get(k) or FIELDS.get(k, '其他')} {_value(v)}" for k, v in value.items()) or "（空）"
+    if isinstance(value, list):  # agenda items, people, photos: their titles or names, else how many
+        named = [str(item.get("title") or item.get("name") or "") if isinstance(item, dict) else "" for item in value]
+        return "、".join(n for n in named if n) if any(named) else (f"{len(value)} 项" if value else "（空）")
     return _words(str(value))
 
 
