@@ -49,10 +49,17 @@ def grouped(pairs):
     return out
 
 
+# fields whose form gives no Chinese label (lists and hidden ids): WTForms would show the field's name in English
+GROUP_LABELS = {"uuid": "记录编号", "agenda": "议题", "absentees": "缺席的人", "attendees": "到会的人", "members": "成员", "representatives": "村民代表",
+                "actions": "要办的事", "photos": "照片"}
+
+
 def labels(form):
-    names = {}
+    names = dict(GROUP_LABELS)
     for field in form:
-        names[field.name] = str(field.label.text) if field.label else field.name
+        text = str(field.label.text) if field.label else ""
+        if text and text != field.name.replace("_", " ").title():
+            names[field.name] = text
     return names
 
 
@@ -63,8 +70,20 @@ def _revision(village, revision_id):
     return row
 
 
-def _show_value(pairs):
-    return "；".join(value for _name, value in pairs if value) or "（空）"
+def _show_value(pairs, words=None):
+    """The values as a person reads them: a choice by its words (本会成员), not its code (members)."""
+    words = words or {}
+    return "；".join(words.get(value, value) for _name, value in pairs if value) or "（空）"
+
+
+def choice_words(form):
+    """{field name: {code: words}} of the form's select and radio fields."""
+    out = {}
+    for field in form:
+        choices = getattr(field, "choices", None)
+        if isinstance(choices, (list, tuple)):
+            out[field.name] = {str(c[0]): str(c[1]) for c in choices if isinstance(c, (list, tuple)) and len(c) >= 2}
+    return out
 
 
 @bp.route("/v/<village>/conflicts/")
@@ -88,8 +107,9 @@ def show(village, revision_id):
     mine = grouped(form_pairs(current_form))
     theirs = grouped(json.loads(revision["payload"]))
     names = labels(current_form)
-    fields = [{"key": key, "label": names.get(key, key), "current": _show_value(mine.get(key, [])),
-               "other": _show_value(theirs.get(key, [])), "same": mine.get(key, []) == theirs.get(key, [])}
+    words = choice_words(current_form)
+    fields = [{"key": key, "label": names.get(key, key), "current": _show_value(mine.get(key, []), words.get(key)),
+               "other": _show_value(theirs.get(key, []), words.get(key)), "same": mine.get(key, []) == theirs.get(key, [])}
               for key in list(dict.fromkeys(list(mine) + list(theirs)))]
     locked = record_type.locked(row)
     if request.method == "POST":

@@ -22,6 +22,7 @@
       document.documentElement.classList.toggle("big", on);
       try { localStorage.setItem(BIG, on ? "1" : "0"); } catch (e) { /* this page only */ }
       show();
+      scrollBoxes();
     });
   }
   // where no service worker can run (WeChat on iPhone is one), a cadre is told once what that means and what to do
@@ -80,9 +81,29 @@
       b.disabled = false; b.textContent = b.getAttribute("data-label"); b.removeAttribute("data-label");
     });
   });
+  // a table wider than the phone scrolls in its own box (first column stays, see base.css); a box that scrolls can be
+  // reached and scrolled with the keyboard too
+  function scrollBoxes() {
+    Array.prototype.forEach.call(document.querySelectorAll("main table"), function (table) {
+      if (table.closest(".scroll")) return;
+      var box = document.createElement("div");
+      box.className = "scroll";
+      table.parentNode.insertBefore(box, table);
+      box.appendChild(table);
+    });
+    Array.prototype.forEach.call(document.querySelectorAll(".scroll, .columns"), function (box) {
+      if (box.scrollWidth > box.clientWidth + 1) {
+        box.tabIndex = 0; box.setAttribute("role", "region"); box.setAttribute("aria-label", "可以左右滑动查看");
+      } else if (box.getAttribute("role") === "region") {
+        box.removeAttribute("tabindex"); box.removeAttribute("role"); box.removeAttribute("aria-label");
+      }
+    });
+  }
   document.addEventListener("DOMContentLoaded", function () {
     showNet();
     textSizeButton();
+    scrollBoxes();
+    window.addEventListener("resize", scrollBoxes);
     // buttons that once had inline handlers (a strict CSP forbids them): data-action="print" / "reload"
     Array.prototype.forEach.call(document.querySelectorAll("[data-action]"), function (btn) {
       var action = { print: function () { window.print(); }, reload: function () { location.reload(); } }[btn.getAttribute("data-action")];

@@ -45,7 +45,10 @@ TAP_JS = """() => {
     if (el.tagName !== "A" || getComputedStyle(el).display !== "inline") return false;
     const block = el.parentElement.closest("p, li, dd, td, div");
     if (!block) return false;
-    const own = block.textContent.replace(el.textContent, "").replace(/[\\s·|（）()，。、：:→←]/g, "");
+    // the words around it, not counting other links: a row of links separated by "·" is not a sentence
+    let own = block.textContent;
+    for (const link of block.querySelectorAll("a")) own = own.replace(link.textContent, "");
+    own = own.replace(/[\\s·|（）()，。、：:→←]/g, "");
     return own.length >= 2;
   };
   const targets = document.querySelectorAll("a[href], button, input:not([type=hidden]), select, textarea, summary, label");
@@ -100,7 +103,7 @@ TEXT_JS = """() => {
 }"""
 ALLOWED_WORDS = {"PDF", "CSV", "Excel", "QR", "A4", "KB", "MB", "GB", "JPG", "JPEG", "PNG", "Word", "WPS", "ID", "App",
                  "Android", "iPhone", "Chrome", "WeChat", "WiFi", "Wi", "Fi", "OK", "https", "http", "xlsx", "xls", "csv", "pdf"}
-CODE_VALUE = re.compile(r"^(?:[\w.-]+\.[A-Za-z0-9]{2,5}|[\w.+-]+@[\w.-]+|https?://\S+|/\S*|[0-9a-fA-F-]{8,}|[\w-]*\d[\w-]*)$")
+CODE_VALUE = re.compile(r"^(?:\w*_\w*|[\w.-]+\.[A-Za-z0-9]{2,5}|[\w.+-]+@[\w.-]+|https?://\S+|/\S*|[0-9a-fA-F-]{8,}|[\w-]*\d[\w-]*)$")
 
 
 def english_problems(page):
