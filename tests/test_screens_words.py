@@ -82,6 +82,7 @@ def test_cadre_town_and_county_each_see_their_own_tasks(client, auth):
     auth.login(MINGXING)
     todo = section(client.get(f"/v/{MINGXING_VILLAGE}/home").text)
     assert "公示中" in todo and "法律顾问审查" not in todo
+    assert "村规民约意见：建议礼金再降一点" in todo and "/rules/opinions/" in todo  # the cadre answers opinions
     auth.logout()
     auth.login(CHIHE)
     town_home = client.get(f"/t/{CHIHE_TOWN}/").text

@@ -121,7 +121,10 @@ def village(village):
                            households=counts[0], residents=counts[1], notices=counts[2],
                            to_do={"objections": objections if cadre else [], "notices": open_notices if cadre else [],
                                   "meetings": cadre, "conflicts": conflicts if cadre else 0,
-                                  "rules": rule_versions_for(db, role, [village])})
+                                  "rules": rule_versions_for(db, role, [village]),
+                                  "opinions": list(db["rule_opinions"].rows_where(
+                                      "village_code = ? and status = 'open'", [village], order_by="created_at"))
+                                  if cadre else []})
 
 
 @bp.route("/t/<town>/")
