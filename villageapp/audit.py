@@ -132,7 +132,7 @@ def town_log(town):
                            table_names=TABLES, names=names)
 
 
-PAGE = 30  # entries per page: a phone shows a page as folded lines, each opening to its detail
+PAGE = 20  # entries per page: a phone shows a page as folded lines, each opening to its detail
 
 
 PEOPLE_COLUMNS = ("created_by", "answered_by", "confirmed_by")
