@@ -24,7 +24,9 @@ def phone(browser, width):
 
 
 def fits(page):
-    return page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+    """Nothing wider than the phone's screen (a mobile browser widens its layout to fit a too-wide page, so the
+    page is measured against the screen, not against innerWidth)."""
+    return page.evaluate("document.documentElement.scrollWidth") <= page.viewport_size["width"]
 
 
 def open_minutes_form(page, base):
