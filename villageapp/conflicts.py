@@ -80,9 +80,8 @@ def choice_words(form):
     """{field name: {code: words}} of the form's select and radio fields."""
     out = {}
     for field in form:
-        choices = getattr(field, "choices", None)
-        if isinstance(choices, (list, tuple)):
-            out[field.name] = {str(c[0]): str(c[1]) for c in choices if isinstance(c, (list, tuple)) and len(c) >= 2}
+        if getattr(field, "choices", None) and hasattr(field, "iter_choices"):
+            out[field.name] = {str(choice[0]): str(choice[1]) for choice in field.iter_choices()}
     return out
 
 

@@ -146,3 +146,121 @@ def test_every_get_route_is_a_checked_screen(app):
 def test_screen(all_screens, endpoint, check):
     problems = all_screens.check(endpoint)[check]
     assert not problems, f"{endpoint} fails {check}:\n" + "\n".join(problems[:12])
+
+
+# ---- 大字模式, 朗读 and the findings they fix (issue 9: 1, 5, 14) ------------------------------------------------------
+
+def luminance(rgb):
+    def channel(c):
+        c /= 255
+        return c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4
+    r, g, b = (channel(int(x)) for x in rgb)
+    return 0.2126 * r + 0.7152 * g + 0.0722 * b
+
+
+def contrast(page, selector):
+    """Contrast ratio of an element's text colour on its own background colour."""
+    fg, bg = page.eval_on_selector(selector, """el => { const s = getComputedStyle(el);
+        return [s.color, s.backgroundColor].map(c => c.match(/\\d+(\\.\\d+)?/g).slice(0, 3)); }""")
+    hi, lo = sorted((luminance(fg), luminance(bg)), reverse=True)
+    return (hi + 0.05) / (lo + 0.05)
+
+
+def running_notice_url(all_screens):
+    return all_screens.url + ROUTES["notices.show"][1].format(**all_screens.app.ids)
+
+
+def test_large_text_is_one_tap_remembered_and_fits(all_screens, browser):
+    context = browser.new_context(**PHONE)
+    page = context.new_page()
+    village = all_screens.url + ROUTES["notices.village_page"][1]
+    page.goto(village)
+    normal = page.evaluate("parseFloat(getComputedStyle(document.body).fontSize)")
+    button = page.locator("header [data-textsize]")
+    assert button.is_visible() and button.text_content() == "大字" and button.get_attribute("aria-pressed") == "false"
+    button.click()
+    big = page.evaluate("parseFloat(getComputedStyle(document.body).fontSize)")
+    assert 1.3 <= big / normal <= 1.5, (normal, big)
+    assert button.get_attribute("aria-pressed") == "true" and button.text_content() == "正常字"
+    page.goto(running_notice_url(all_screens))  # another page: still large, set before the page shows
+    assert page.evaluate("document.documentElement.classList.contains('big')")
+    assert page.evaluate("parseFloat(getComputedStyle(document.querySelector('h1')).fontSize)") > 1.3 * 1.45 * normal
+    assert page.evaluate("document.documentElement.scrollWidth <= innerWidth")
+    page.locator("header [data-textsize]").click()  # and back
+    page.reload()
+    assert page.evaluate("parseFloat(getComputedStyle(document.body).fontSize)") == normal
+    context.close()
+
+
+SPOKEN = """() => { window.spoken = []; const speak = speechSynthesis.speak.bind(speechSynthesis);
+  speechSynthesis.speak = (u) => { window.spoken.push([u.lang, u.text]); speak(u); }; }"""
+
+
+@pytest.mark.parametrize(("endpoint", "words"), [("notices.show", None), ("notices.village_page", "公示"),
+                                                 ("rules.public", "第一条")])
+def test_read_aloud_on_public_texts_with_a_drawn_icon(all_screens, browser, endpoint, words):
+    context = browser.new_context(**PHONE)
+    page = context.new_page()
+    page.goto(all_screens.url + ROUTES[endpoint][1].format(**all_screens.app.ids))
+    buttons = page.locator("button[data-speak]")
+    assert buttons.count() >= 1
+    first = buttons.first
+    assert first.is_visible()
+    assert first.locator("svg").count() == 1 and "🔊" not in first.inner_text()  # no emoji font needed
+    icon, label = first.locator("svg").bounding_box(), first.locator("span").bounding_box()
+    assert label["x"] - (icon["x"] + icon["width"]) >= 6, "the icon touches the word"
+    target = page.locator("#" + first.get_attribute("data-speak"))
+    gap = target.bounding_box()["y"] - (first.bounding_box()["y"] + first.bounding_box()["height"])
+    assert gap >= 8, f"the button sits against the text ({gap} px)"
+    page.evaluate(SPOKEN)
+    first.click()
+    spoken = page.evaluate("window.spoken")
+    assert spoken and spoken[0][0] == "zh-CN" and len(spoken[0][1]) > 10
+    if words:
+        assert words in spoken[0][1]
+    context.close()
+
+
+def test_read_aloud_is_hidden_where_the_phone_cannot_speak(all_screens, browser):
+    context = browser.new_context(**PHONE)
+    context.add_init_script("delete window.speechSynthesis; delete Window.prototype.speechSynthesis;")
+    page = context.new_page()
+    page.goto(running_notice_url(all_screens))
+    assert page.evaluate("!('speechSynthesis' in window)")
+    assert page.locator("button[data-speak]").count() == 1
+    assert not page.locator("button[data-speak]").is_visible()
+    context.close()
+
+
+def test_objection_button_is_the_clearest_thing_on_a_running_notice(all_screens, browser):
+    """Finding 1: 我有异议 was near-black on dark green (2.5:1)."""
+    context = browser.new_context(**PHONE)
+    page = context.new_page()
+    for url in (running_notice_url(all_screens), all_screens.url + ROUTES["notices.village_page"][1]):
+        page.goto(url)
+        button = page.get_by_role("link", name="我有异议").first
+        button.evaluate("el => el.id = 'objection-button'")
+        assert contrast(page, "#objection-button") >= 7, "我有异议 must read at a glance (AAA contrast)"
+        filled = page.evaluate("""() => Array.from(document.querySelectorAll('main a, main button'))
+            .filter(el => el.offsetWidth && getComputedStyle(el).backgroundColor !== 'rgb(255, 255, 255)'
+                          && getComputedStyle(el).backgroundColor !== 'rgba(0, 0, 0, 0)').map(el => el.textContent.trim())""")
+        assert filled and filled[0] == "我有异议", f"the first filled button on the page is {filled[:1]}"
+    context.close()
+
+
+def test_rule_versions_look_tappable(all_screens):
+    """Finding 5: 第 2 版 / 改了什么 / 第 1 版 were black, not underlined, with stray "·"."""
+    page = all_screens.page(MINGXING, "normal")
+    page.goto(all_screens.url + ROUTES["rules.manage"][1])
+    links = page.locator(".versions a")
+    assert links.count() >= 2
+    ink = page.evaluate("getComputedStyle(document.body).color")
+    for i in range(links.count()):
+        link = links.nth(i)
+        style = link.evaluate("el => { const s = getComputedStyle(el); return [s.color, s.backgroundColor, s.textDecorationLine]; }")
+        box = link.bounding_box()
+        assert style[0] != ink or style[1] not in ("rgba(0, 0, 0, 0)", "rgb(255, 255, 255)"), f"{link.inner_text()} looks like text"
+        assert box["height"] >= 44 and box["width"] >= 44
+    loose = page.evaluate("""() => Array.from(document.querySelectorAll('.versions li')).flatMap(li =>
+        Array.from(li.childNodes).filter(n => n.nodeType === 3 && n.textContent.includes('·')).map(n => n.textContent))""")
+    assert loose == []
