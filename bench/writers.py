@@ -3,8 +3,8 @@
     python bench/writers.py [--writers 20] [--seconds 30] [--kinds notice,objection,...] [--instance DIR]
 
 Each kind of write route gets its own run: WRITERS threads, each with its own cookie jar (cadres sign in as the demo
-cadre mingxing, each thread its own sign-in; villagers are anonymous), write as fast as the server answers for
-SECONDS (or --writes per writer). Then the town file is read back: every accepted write must be there exactly once,
+cadre mingxing, each thread its own sign-in, kept for the next kind; villagers are anonymous), write as fast as the
+server answers for SECONDS (or --writes per writer). Then the town file is read back: every accepted write must be there exactly once,
 nothing refused must be there. Prints, per kind: writers, requests, answers by status, rows found vs accepted,
 median and slowest answer, and whether any answer or the server's stderr says "database is locked".
 Without --instance, a demo county is built in a temp folder. tests/test_writers.py runs the same code, shorter."""
@@ -101,12 +101,27 @@ class _Keep3xx(urllib.request.HTTPRedirectHandler):
         return None  # a 302 is the answer we look at, not a page to fetch
 
 
+# (server address, username) → cookie jars of sign-ins a finished run left open: the next kind's writers take them
+# instead of signing in again (each sign-in costs a password hash); the sign-in kind tests signing in itself
+_SIGNED_IN = {}
+
+
 class Browser:
     def __init__(self, base):
         self.base = base
-        self.jar = http.cookiejar.CookieJar()
-        self.opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(self.jar), _Keep3xx)
+        self._use(http.cookiejar.CookieJar())
         self.locked = 0  # answers that said "database is locked" (or showed an OperationalError)
+        self.signed_in_as = None
+
+    def _use(self, jar):
+        self.jar = jar
+        self.opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar), _Keep3xx)
+
+    def release(self):
+        """Leave this browser's sign-in for the next run's writers."""
+        if self.signed_in_as:
+            _SIGNED_IN.setdefault((self.base, self.signed_in_as), []).append(self.jar)
+            self.signed_in_as = None
 
     def request(self, method, path, form=None, body=None, headers=None):
         """(status, text). form: dict whose values may be lists (sent urlencoded); body: JSON-able."""
@@ -142,10 +157,18 @@ class Browser:
         return match.group(1)
 
     def login(self, username=CADRE, password=PASSWORD):
+        try:
+            self._use(_SIGNED_IN.get((self.base, username), []).pop())
+        except IndexError:
+            pass
+        else:
+            self.signed_in_as = username
+            return
         status, text = self.request("POST", "/login", {"username": username, "password": password, "remember": "y",
                                                        "csrf_token": self.token("/login")})
         if status != 302:
             raise RuntimeError(f"login of {username} answered {status}: {text[:300]}")
+        self.signed_in_as = username
 
 
 # ---- what there is to write to (read from the files before the server starts) ---------------------------
@@ -555,6 +578,8 @@ class FollowUp(Kind):
 class Conflict(Kind):
     """A cadre settles a conflict: a phone sends new minutes and two edits made on the same version (the second
     becomes a conflict), then the cadre opens the conflict and takes the other copy's place. One write = 3 requests."""
+    test_writes = 3
+
     def setup(self, browser, w):
         browser.login()
         return {"token": _session_token(browser)}
@@ -903,6 +928,8 @@ def run_kind(server, ctx, name, writers=20, writes=None, seconds=None):
     for t in threads:
         t.join()
     elapsed = time.monotonic() - t0
+    for browser in browsers:
+        browser.release()
     db = sqlite3.connect(f"file:{os.path.join(server.instance, 'towns', TOWN + '.db')}?mode=ro", uri=True, timeout=30)
     try:
         found = kind.found(db, tag)
