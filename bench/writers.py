@@ -575,6 +575,32 @@ class FollowUp(Kind):
         return {a["task"] for item in json.loads(agenda) for a in item["actions"] if a["done"]}
 
 
+class MeetingEdit(Kind):
+    """A cadre saves changes to draft minutes of their own again and again, each time from the edit page as it then
+    is (its base_version), through the page: every save an accepted update of the same row."""
+    def setup(self, browser, w):
+        browser.login()
+        uid = str(uuidlib.uuid4())
+        status, _ok = self.post_form(browser, f"{V}/meetings/new/{self.ctx['council']}", {
+            "uuid": uid, "edit_id": str(uuidlib.uuid4()), "base_version": "", **_minutes(self.ctx, f"草稿{w}")})
+        if status != 302:
+            raise RuntimeError(f"the draft to edit answered {status}")
+        return {"uuid": uid}
+
+    def write(self, browser, state, mark):
+        path = f"{V}/meetings/{state['uuid']}/edit"
+        status, page = browser.get(path)
+        base = re.search(r'name="base_version"[^>]*value="(\d+)"', page)
+        if status != 200 or not base:
+            return f"edit page {status}", False
+        return self.post_form(browser, path, {"uuid": state["uuid"], "edit_id": str(uuidlib.uuid4()),
+                                              "base_version": base.group(1), **_minutes(self.ctx, mark)})
+
+    def found(self, db, tag):
+        return {json.loads(after)["place"] for (after,) in db.execute(
+            "select after from audit where action = 'update' and \"table\" = 'meetings' and after like ?", [f"%{tag}%"])}
+
+
 class Conflict(Kind):
     """A cadre settles a conflict: a phone sends new minutes and two edits made on the same version (the second
     becomes a conflict), then the cadre opens the conflict and takes the other copy's place. One write = 3 requests."""
@@ -870,7 +896,7 @@ KINDS = {"notice": Notice, "objection": Objection, "answer": Answer, "household"
          "opinion": Opinion, "minutes-form": MinutesForm, "minutes-sync": MinutesSync, "member": Member,
          "trail": Trail, "article": Article, "account": Account, "sign-in": SignIn, "follow-up": FollowUp,
          "conflict": Conflict, "rule-step": RuleStep, "trail-step": TrailStep, "confirm": Confirm,
-         "amend": Amend, "notice-edit": NoticeEdit, "opinion-answer": OpinionAnswer, "withdraw": Withdraw,
+         "amend": Amend, "meeting-edit": MeetingEdit, "notice-edit": NoticeEdit, "opinion-answer": OpinionAnswer, "withdraw": Withdraw,
          "member-end": MemberEnd}
 
 
