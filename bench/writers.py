@@ -627,6 +627,49 @@ class Conflict(Kind):
             "where r.uuid = m.uuid and r.status = 'conflict' and r.resolution = 'merged')", [tag + "%"])}
 
 
+class ConflictOnce(Kind):
+    """All writers settle the SAME conflict at once, each taking the other copy's place: it is settled once (one
+    merged save, one audit line); the others are told 这条已经处理过了."""
+    one_wins = True
+
+    def begin(self, server, writers):
+        cadre = Browser(server.base)
+        cadre.login()
+        self.meeting = str(uuidlib.uuid4())
+        edits = [{"edit_id": str(uuidlib.uuid4()), "uuid": self.meeting, "type": "meeting", "base_version": base,
+                  "payload": _pairs(_minutes(self.ctx, place))}
+                 for base, place in ((None, "村委会会议室"), (1, "村委会二楼"), (1, f"{self.tag}-另一份"))]
+        status, results = _sync(cadre, _session_token(cadre), VILLAGE, edits)
+        if status != 200 or [r.get("status") for r in results] != ["accepted", "accepted", "conflict"]:
+            raise RuntimeError(f"the conflict to settle answered {status} {results}")
+        self.path = f"{V}/conflicts/{int(results[2]['receipt'])}"
+
+    def setup(self, browser, w):
+        browser.login()
+        return {"token": browser.token(self.path)}
+
+    def expected(self, requests):
+        return {200, 302}
+
+    def write(self, browser, state, mark):
+        status, text = browser.request("POST", self.path, {"pick-place": "other", "csrf_token": state["token"]})
+        if status == 302:
+            _status, text = browser.get(f"{V}/conflicts/")
+            if "已合并并保存为第" in text:
+                return status, True
+        if "这条已经处理过了" not in text:
+            return f"{status} without the reason", False
+        return status, False
+
+    def found(self, db, tag):
+        """How many times the conflict was settled (-1 if settling it made another conflict)."""
+        settled = db.execute("select count(*) from audit where action = 'resolve' and record_id = ?",
+                             [self.meeting]).fetchone()[0]
+        conflicts = db.execute("select count(*) from revisions where uuid = ? and status = 'conflict'",
+                               [self.meeting]).fetchone()[0]
+        return settled if conflicts == 1 else -1
+
+
 class RuleStep(Kind):
     """All cadres of 新华村 press 「征集意见」done on the same version at once: exactly one step is recorded, every
     other answer is a 409 page that says why (这一步已经做过了)."""
@@ -895,7 +938,7 @@ class Confirm(Kind):
 KINDS = {"notice": Notice, "objection": Objection, "answer": Answer, "household": Household, "resident": Resident,
          "opinion": Opinion, "minutes-form": MinutesForm, "minutes-sync": MinutesSync, "member": Member,
          "trail": Trail, "article": Article, "account": Account, "sign-in": SignIn, "follow-up": FollowUp,
-         "conflict": Conflict, "rule-step": RuleStep, "trail-step": TrailStep, "confirm": Confirm,
+         "conflict": Conflict, "conflict-once": ConflictOnce, "rule-step": RuleStep, "trail-step": TrailStep, "confirm": Confirm,
          "amend": Amend, "meeting-edit": MeetingEdit, "notice-edit": NoticeEdit, "opinion-answer": OpinionAnswer, "withdraw": Withdraw,
          "member-end": MemberEnd}
 

@@ -114,27 +114,29 @@ def show(village, revision_id):
     if request.method == "POST":
         if current_user.role != "cadre":
             abort(403)
-        if revision["resolved_at"]:
-            flash("这条已经处理过了")
-            return redirect(url_for("conflicts.index", village=village))
-        choice = {f["key"]: request.form.get("pick-" + f["key"], "current") for f in fields}
-        if locked or request.form.get("action") == "dismiss":
-            _resolve(revision, row, record_type, "kept current", "保留现在的内容，没有采用另一份")
-            flash("已处理：保留现在的内容。另一份仍保存在记录的历史里。")
-            return redirect(url_for("conflicts.index", village=village))
-        merged = [pair for f in fields for pair in (theirs if choice[f["key"]] == "other" else mine).get(f["key"], [])]
-        answer = sync.apply_edit(g.db, current_user, village, {
-            "edit_id": records.new_uuid(), "uuid": row["uuid"], "type": record_type.name,
-            "base_version": row["version"], "payload": merged})
-        if answer["status"] != "accepted":
-            flash("合并后的内容有问题：" + "；".join(m for ms in (answer.get("errors") or {}).values() for m in ms)
-                  if answer.get("errors") else "合并没有成功：" + (answer.get("error") or answer["status"]))
-        else:
-            used = [f["label"] for f in fields if choice[f["key"]] == "other" and not f["same"]]
-            _resolve(revision, records.by_uuid(g.db, record_type.table, row["uuid"]), record_type, "merged",
-                     "合并：" + ("采用另一份的 " + "、".join(used) if used else "全部保留现在的内容"))
-            flash(f"已合并并保存为第 {answer['version']} 版，回执 {answer['receipt']}")
-            return redirect(url_for("conflicts.index", village=village))
+        with write(g.db):  # decided under the write lock: two cadres settling one conflict at once settle it once
+            revision = g.db["revisions"].get(revision["id"])
+            if revision["resolved_at"]:
+                flash("这条已经处理过了")
+                return redirect(url_for("conflicts.index", village=village))
+            choice = {f["key"]: request.form.get("pick-" + f["key"], "current") for f in fields}
+            if locked or request.form.get("action") == "dismiss":
+                _resolve(revision, row, record_type, "kept current", "保留现在的内容，没有采用另一份")
+                flash("已处理：保留现在的内容。另一份仍保存在记录的历史里。")
+                return redirect(url_for("conflicts.index", village=village))
+            merged = [pair for f in fields for pair in (theirs if choice[f["key"]] == "other" else mine).get(f["key"], [])]
+            answer = sync.apply_edit(g.db, current_user, village, {
+                "edit_id": records.new_uuid(), "uuid": row["uuid"], "type": record_type.name,
+                "base_version": row["version"], "payload": merged})
+            if answer["status"] != "accepted":
+                flash("合并后的内容有问题：" + "；".join(m for ms in (answer.get("errors") or {}).values() for m in ms)
+                      if answer.get("errors") else "合并没有成功：" + (answer.get("error") or answer["status"]))
+            else:
+                used = [f["label"] for f in fields if choice[f["key"]] == "other" and not f["same"]]
+                _resolve(revision, records.by_uuid(g.db, record_type.table, row["uuid"]), record_type, "merged",
+                         "合并：" + ("采用另一份的 " + "、".join(used) if used else "全部保留现在的内容"))
+                flash(f"已合并并保存为第 {answer['version']} 版，回执 {answer['receipt']}")
+                return redirect(url_for("conflicts.index", village=village))
     return render_template("conflicts/show.html", revision=revision, record=row, record_type=record_type,
                            fields=fields, locked=locked, url=record_type.url(row) if record_type.url else None,
                            review_url=record_type.review_url(row, revision) if locked and record_type.review_url else None)
