@@ -4,14 +4,14 @@ no table header wraps one character per line, and no English words show outside 
 
 The screens are the GET routes of tests/test_access.py's ROUTES, opened by each role that may open them. A route of the
 app that is neither a screen here nor listed in NOT_SCREENS fails test_every_get_route_is_a_checked_screen.
-Print pages (A4) are checked by axe only. What still fails is listed in KNOWN as strict xfails, with the reason."""
+Print pages (A4) are checked by axe only. Every screen is also checked for Content-Security-Policy reports. What still fails is listed in KNOWN as strict xfails, with the reason."""
 import shutil
 import threading
 
 import pytest
 from werkzeug.serving import make_server
 
-from conftest import CHIHE, COUNTY, LAWYER, MINGXING, PASSWORD, _app
+from conftest import CHIHE, COUNTY, CSP_SIGNS, LAWYER, MINGXING, PASSWORD, _app
 from test_access import ANON, ROUTES, add_ids, expected
 
 from . import screens
@@ -27,7 +27,7 @@ NOT_SCREENS = {"notices.file", "meetings.file", "rules.file", "registry.import_t
                "sync.session", "pwa.manifest", "pwa.service_worker"}
 # A4 print views: black on white for paper, checked by axe only
 PRINT = {"meetings.print_view", "rules.poster"}
-CHECKS = {"axe": screens.axe_problems, "width": screens.width_problems, "tap": screens.tap_problems,
+CHECKS = {"csp": lambda page: [], "axe": screens.axe_problems, "width": screens.width_problems, "tap": screens.tap_problems,
           "headers": screens.header_problems, "english": screens.english_problems}
 # error screens, reached by a wrong address or by the wrong person
 EXTRA = {"error.404": (f"/v/000000000000/", (ANON, MINGXING)),
@@ -51,7 +51,7 @@ def screen_list():
 def cases():
     for endpoint in screen_list():
         for check in CHECKS:
-            if endpoint in PRINT and check != "axe":
+            if endpoint in PRINT and check not in ("axe", "csp"):
                 continue
             marks = [pytest.mark.xfail(strict=True, reason=KNOWN[endpoint, check])] if (endpoint, check) in KNOWN else []
             yield pytest.param(endpoint, check, id=f"{endpoint}-{check}", marks=marks)
@@ -64,11 +64,13 @@ class Screens:
         self.browser, self.app, self.url = browser, app, url
         self.contexts = {}
         self.results = {}
+        self.console = []  # the console of the screen being checked (the conftest watcher sees only the first test)
 
     def page(self, login, mode):
         if (login, mode) not in self.contexts:
             context = self.browser.new_context(**PHONE)
             page = context.new_page()
+            page.on("console", lambda message: self.console.append(message.text))
             if login != ANON:
                 page.goto(self.url + "/login")
                 page.fill("#username", login)
@@ -97,14 +99,16 @@ class Screens:
             for login in screen_logins(endpoint):
                 for mode in MODES:
                     page = self.page(login, mode)
+                    self.console.clear()
                     response = page.goto(self.url + self.address(endpoint))
                     assert response.status < 500, f"{endpoint} as {login}: {response.status}"
                     if mode == "large":
                         assert page.evaluate("document.documentElement.classList.contains('big')"), "大字模式 was not kept"
                     for check, run in CHECKS.items():
-                        if endpoint in PRINT and check != "axe":
+                        if endpoint in PRINT and check not in ("axe", "csp"):
                             continue
                         found[check] += [f"[{login}, {mode}] {p}" for p in run(page)]
+                    found["csp"] += [f"[{login}, {mode}] {m}" for m in self.console if any(s in m for s in CSP_SIGNS)]
             self.results[endpoint] = found
         return self.results[endpoint]
 
