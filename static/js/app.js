@@ -146,8 +146,8 @@
       });
     });
     Array.prototype.forEach.call(document.querySelectorAll("[data-speak]"), function (btn) {
+      btn.classList.remove("pending");
       if (!("speechSynthesis" in window)) { btn.hidden = true; return; }
-      btn.hidden = false;
       btn.addEventListener("click", function () {
         var el = document.getElementById(btn.getAttribute("data-speak"));
         speechSynthesis.cancel();
