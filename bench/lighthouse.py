@@ -24,7 +24,7 @@ from werkzeug.serving import make_server
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 
 from villageapp import create_app  # noqa: E402
-from villageapp import db as store  # noqa: E402
+from villageapp import store  # noqa: E402
 from villageapp import demo  # noqa: E402
 
 LIGHTHOUSE = "lighthouse@12.8.2"

@@ -150,7 +150,7 @@ def main():
     base = f"http://127.0.0.1:{server.server_port}"
     url = f"{base}/v/{options.village}/"
     with app.app_context():
-        from villageapp import db as store
+        from villageapp import store
         town = store.open_town(options.village[:9], app)
         village = town["villages"].get(options.village)["name"]
         running = next(town["notices"].rows_where("village_code = ? and category = '公示' and status = 'published'",

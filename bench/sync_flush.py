@@ -24,7 +24,7 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."
 
 from villageapp import create_app  # noqa: E402
 from villageapp import demo  # noqa: E402
-from villageapp.db import open_town  # noqa: E402
+from villageapp.store import open_town  # noqa: E402
 
 TARGET_SECONDS = 10.0
 CHROMIUM = "/usr/bin/chromium"

@@ -27,9 +27,9 @@ from collections import Counter
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 
 from villageapp import create_app  # noqa: E402
-from villageapp import db as store  # noqa: E402
+from villageapp import store  # noqa: E402
 from villageapp import demo  # noqa: E402
-from villageapp.db import open_db, open_town, town_path  # noqa: E402
+from villageapp.store import open_db, open_town, town_path  # noqa: E402
 
 TARGET_RATIO = 3.0
 VILLAGE, TOWN = "610922104201", "610922104"
@@ -169,7 +169,7 @@ PARTS = [
     ("    meeting_columns (form → columns, JSON)", "meetings/forms.py", "meeting_columns"),
     ("    content_hash", "villageapp/sync.py", "content_hash"),
     ("  sqlite-utils Table.insert (all inserts)", "sqlite_utils/db.py", "insert"),
-    ("opening the town file per request (open_town + migrations check)", "villageapp/db.py", "open_town"),
+    ("opening the town file per request (open_town + migrations check)", "villageapp/store.py", "open_town"),
 ]
 
 

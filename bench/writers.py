@@ -183,7 +183,7 @@ def prepare(instance):
     finally:
         os.environ.pop("VILLAGEAPP_INSTANCE_PATH", None)
     from villageapp import auth, registry
-    from villageapp import db as store
+    from villageapp import store
     from villageapp.councils import data as councils
     from villageapp.notices import data as notices
     from villageapp.rules import data as rules

@@ -7,7 +7,7 @@ import sqlite_utils
 from PIL import Image
 
 from villageapp import attachments
-from villageapp import db as store
+from villageapp import store
 
 from conftest import (CHENGGUAN, CHIHE, CHIHE_TOWN, COUNTY, GUYAN, LAWYER, MINGXING, MINGXING_VILLAGE, PASSWORD)
 

@@ -1,7 +1,7 @@
 """Signing in (throttle, remember-me, deactivation) and the accounts town staff keep."""
 from datetime import timedelta
 
-from villageapp import db as store
+from villageapp import store
 
 from conftest import CHENGGUAN, CHIHE, CHIHE_TOWN, GUYAN, MINGXING, PASSWORD, csrf_from
 

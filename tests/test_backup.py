@@ -9,7 +9,7 @@ import time
 
 from conftest import CHIHE_TOWN, MINGXING, MINGXING_VILLAGE, _app
 
-from villageapp import db as store
+from villageapp import store
 from villageapp import records
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))

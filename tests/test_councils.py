@@ -5,7 +5,7 @@ import uuid as uuidlib
 import pytest
 import sqlite_utils
 
-from villageapp import db as store
+from villageapp import store
 from villageapp.clock import today
 from villageapp.councils import data as councils
 from villageapp.registry import data as registry

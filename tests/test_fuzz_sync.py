@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 from PIL import Image
 
 from villageapp import attachments
-from villageapp import db as store
+from villageapp import store
 from villageapp.clock import today
 from villageapp.councils import data as councils
 

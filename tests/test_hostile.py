@@ -19,7 +19,7 @@ import pytest
 from PIL import Image
 
 from villageapp import auth as accounts
-from villageapp import db as store
+from villageapp import store
 from villageapp.clock import today
 from villageapp.councils import data as councils
 from villageapp.exports import csv_safe

@@ -9,11 +9,11 @@ import pytest
 from PIL import Image
 
 from villageapp import auth as accounts
-from villageapp import db as store
+from villageapp import store
 from villageapp import records, sync
 from villageapp.clock import today
 from villageapp.councils import data as councils
-from villageapp.meetings import data, rules, trails
+from villageapp.meetings import data, quorum, trails
 from villageapp.meetings.forms import formdata, make_meeting_form, meeting_columns, meeting_payload
 
 from conftest import CHIHE, CHIHE_TOWN, COUNTY, GUYAN, LAWYER, MINGXING, MINGXING_VILLAGE
@@ -30,18 +30,18 @@ T = f"/t/{CHIHE_TOWN}"
     ("members", 9, None), ("adults", 0, None), ("adults", None, None),
 ])
 def test_quorum_needed(basis, eligible, needed):
-    assert rules.quorum_needed(basis, eligible) == needed
+    assert quorum.quorum_needed(basis, eligible) == needed
 
 
 def test_quorum_is_checked_only_for_villagers_and_representatives_meetings():
-    assert rules.quorum("红白理事会", "members", 5, 1) is None
-    met = rules.quorum("村民会议", "adults", 100, 51)
+    assert quorum.quorum("红白理事会", "members", 5, 1) is None
+    met = quorum.quorum("村民会议", "adults", 100, 51)
     assert met["met"] and "达到过半数" in met["text"]
-    short = rules.quorum("村民会议", "adults", 100, 50)
+    short = quorum.quorum("村民会议", "adults", 100, 50)
     assert short["met"] is False and "所作决定无效" in short["text"]
-    assert rules.quorum("村民会议", "households", 30, 20)["met"]
-    assert not rules.quorum("村民代表会议", "representatives", 45, 29)["met"]
-    assert rules.quorum("村民会议", "adults", None, 10)["met"] is None
+    assert quorum.quorum("村民会议", "households", 30, 20)["met"]
+    assert not quorum.quorum("村民代表会议", "representatives", 45, 29)["met"]
+    assert quorum.quorum("村民会议", "adults", None, 10)["met"] is None
 
 
 @pytest.mark.parametrize("votes, present, problem", [
@@ -51,12 +51,12 @@ def test_quorum_is_checked_only_for_villagers_and_representatives_meetings():
     ((-1, 0, 0), 5, "票数不能是负数"),
 ])
 def test_vote_counts_cannot_exceed_those_present(votes, present, problem):
-    assert rules.vote_error(*votes, present) == problem
+    assert quorum.vote_error(*votes, present) == problem
 
 
 @pytest.mark.parametrize("votes_for, present, passed", [(6, 10, True), (5, 10, False), (5, 9, True), (0, 0, False)])
 def test_a_decision_needs_more_than_half_of_those_present(votes_for, present, passed):
-    assert rules.passes(votes_for, present) is passed
+    assert quorum.passes(votes_for, present) is passed
 
 
 def test_quarters():

@@ -5,7 +5,7 @@ from datetime import timedelta
 
 from PIL import Image
 
-from villageapp import db as store
+from villageapp import store
 from villageapp.clock import today
 
 from conftest import CHIHE, CHIHE_TOWN, LAWYER, MINGXING, MINGXING_VILLAGE

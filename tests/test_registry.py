@@ -9,7 +9,7 @@ import openpyxl
 import pytest
 from conftest import CHIHE_TOWN, GUYAN_VILLAGE, MINGXING_VILLAGE, WUAI_VILLAGE
 
-from villageapp import db as store
+from villageapp import store
 from villageapp.clock import today
 from villageapp.registry import imports, sheets
 

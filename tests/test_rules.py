@@ -5,7 +5,7 @@ import re
 import pytest
 from conftest import CHENGGUAN, CHIHE, CHIHE_TOWN, GUYAN, LAWYER, MINGXING, MINGXING_VILLAGE, csrf_from
 
-from villageapp import db as store
+from villageapp import store
 from villageapp import records
 from villageapp.clock import today
 from villageapp.councils import data as councils

@@ -10,7 +10,7 @@ from test_meetings import council, jpeg, meeting, minutes_form, new_minutes, pos
 from test_notices import file_objection, photo, post_notice, running_notice, town
 
 from villageapp import attachments
-from villageapp import db as store
+from villageapp import store
 
 from conftest import GUYAN_VILLAGE, MINGXING, MINGXING_VILLAGE
 

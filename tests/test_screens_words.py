@@ -4,7 +4,7 @@ import re
 
 from conftest import CHENGGUAN, CHIHE, CHIHE_TOWN, COUNTY, GUYAN, GUYAN_VILLAGE, LAWYER, MINGXING, MINGXING_VILLAGE
 
-from villageapp import db as store
+from villageapp import store
 from villageapp.audit import ACTIONS, FIELDS, TABLES
 
 INTERNAL = {"_sqlite_migrations", "audit"}

@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 
 import pytest
 
-from villageapp import db as store
+from villageapp import store
 from villageapp.clock import now
 
 from conftest import CHIHE, CHIHE_TOWN, MINGXING, MINGXING_VILLAGE, PASSWORD, Auth, _app, csrf_from

@@ -6,7 +6,7 @@ import pytest
 import sqlite_utils
 
 from villageapp import audit, records
-from villageapp import db as store
+from villageapp import store
 from villageapp.registry import data as registry
 
 from conftest import CHIHE_TOWN, MINGXING, MINGXING_VILLAGE

@@ -12,7 +12,7 @@ from PIL import Image
 from wtforms import IntegerField, StringField
 from wtforms.validators import DataRequired, NumberRange
 
-from villageapp import db as store
+from villageapp import store
 from villageapp import sync
 from villageapp.forms import Form
 

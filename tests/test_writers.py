@@ -48,7 +48,7 @@ def test_a_write_waits_for_another_process_holding_the_lock_and_nested_writes_ar
     import threading
     import time
 
-    from villageapp import db as store
+    from villageapp import store
     path = tmp_path / "t.db"
     db = store.open_db(path)
     db["t"].create({"id": int, "v": str}, pk="id")

@@ -40,8 +40,8 @@ def create_app(test_config=None):
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = _instance_secret(app.instance_path)
 
-    from . import assets, auth, compress, db
-    db.init_app(app)
+    from . import assets, auth, compress, store
+    store.init_app(app)
     csrf.init_app(app)
     auth.login_manager.init_app(app)
     assets.init_app(app)

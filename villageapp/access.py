@@ -6,7 +6,7 @@ from functools import wraps
 from flask import abort, g, jsonify, redirect, request, url_for
 from flask_login import current_user
 
-from . import db as store
+from . import store
 
 ROLES = {"county": "县级管理员", "town": "镇干部", "cadre": "村干部", "adviser": "法律顾问", "public": "公众"}
 POSITIONS = ["书记", "主任", "委员", "监委会"]

@@ -12,7 +12,7 @@ from flask import current_app, send_file
 from PIL import Image
 
 from .clock import now_iso
-from .db import write
+from .store import write
 
 KINDS = {b"\xff\xd8\xff": "image/jpeg", b"\x89PNG\r\n\x1a\n": "image/png", b"%PDF-": "application/pdf"}
 LONGEST_SIDE = 1600

@@ -4,7 +4,7 @@ import json
 
 from flask import Blueprint, g, render_template, request
 
-from . import db as store
+from . import store
 from .access import ROLES, access
 from .clock import now_iso
 from .routing import page_arg
@@ -155,7 +155,7 @@ def _shown(row, villages):
             from .rules.procedure import LABELS
             return LABELS.get(value, value)
         if key == "eligible_basis":
-            from .meetings.rules import BASES
+            from .meetings.quorum import BASES
             return BASES.get(value, value)
         return VALUES.get(key, {}).get(value, _value(value))
     changed = [(FIELDS.get(k, k), said(k, before.get(k)), said(k, after.get(k))) for k in keys

@@ -11,7 +11,7 @@ from wtforms import BooleanField, PasswordField, SelectField, StringField
 from wtforms.validators import DataRequired, EqualTo, Length, Optional, Regexp, ValidationError
 
 from . import audit, sessions, throttle
-from . import db as store
+from . import store
 from .access import POSITIONS, ROLES, access
 from .clock import now_iso
 from .forms import Form, MultiCheckboxField, choices

@@ -11,7 +11,7 @@ import shutil
 import sqlite3
 import time
 
-from .db import BUSY_TIMEOUT_MS
+from .store import BUSY_TIMEOUT_MS
 
 RETRIES = 20  # a read transaction is refused only in rare moments (a WAL being recovered); try again a little later
 

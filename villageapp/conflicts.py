@@ -9,7 +9,7 @@ from flask_login import current_user
 from . import audit, records, sync
 from .access import access
 from .clock import now_iso
-from .db import write
+from .store import write
 from .forms import leaf_fields
 
 bp = Blueprint("conflicts", __name__)

@@ -7,7 +7,7 @@ from datetime import timedelta
 from faker import Faker
 
 from . import auth, records, registry
-from . import db as store
+from . import store
 from .clock import now_iso, today
 from .meetings.forms import formdata, make_meeting_form, meeting_columns
 from .notices import data as notices

@@ -3,7 +3,7 @@ the legal adviser's villages, the town desk and the county overview."""
 from flask import Blueprint, g, make_response, redirect, render_template, url_for
 from flask_login import current_user
 
-from . import db as store
+from . import store
 from .access import access
 from .clock import today
 from .conflicts import open_revisions

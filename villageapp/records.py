@@ -4,7 +4,7 @@ import uuid as uuidlib
 
 from . import audit
 from .clock import now_iso
-from .db import write
+from .store import write
 
 
 def new_uuid():

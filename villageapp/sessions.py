@@ -9,7 +9,7 @@ from datetime import timedelta
 from flask import current_app
 
 from .clock import now, now_iso
-from .db import write
+from .store import write
 
 KEEP_DAYS = 7  # ended and expired rows are kept this long (who was signed in when), then deleted
 

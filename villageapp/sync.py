@@ -14,7 +14,7 @@ from flask_wtf.csrf import generate_csrf
 from werkzeug.datastructures import MultiDict
 
 from . import attachments, audit, records
-from . import db as store
+from . import store
 from .access import access, json_error
 from .clock import now_iso
 from .forms import leaf_fields

@@ -23,7 +23,7 @@ from flask import current_app, request
 from itsdangerous import BadSignature, URLSafeSerializer
 
 from .clock import now, now_iso
-from .db import write
+from .store import write
 
 
 def _window():

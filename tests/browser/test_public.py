@@ -8,7 +8,7 @@ import pytest
 from PIL import Image
 from playwright.sync_api import expect
 
-from villageapp.db import open_town
+from villageapp.store import open_town
 
 from conftest import CHIHE_TOWN, MINGXING, MINGXING_VILLAGE, PASSWORD
 

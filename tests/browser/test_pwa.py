@@ -10,7 +10,7 @@ import pytest
 from PIL import Image
 from playwright.sync_api import expect
 
-from villageapp.db import open_town
+from villageapp.store import open_town
 
 from conftest import MINGXING_VILLAGE, WUAI_VILLAGE
 

@@ -7,7 +7,7 @@ from playwright.sync_api import expect
 from villageapp import records
 from villageapp.clock import today
 from villageapp.councils import data as councils
-from villageapp.db import open_town
+from villageapp.store import open_town
 from villageapp.meetings import data as meetings
 from villageapp.meetings.forms import formdata, make_meeting_form, meeting_columns
 from villageapp.rules import data, procedure

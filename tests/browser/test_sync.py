@@ -14,7 +14,7 @@ from PIL import Image
 from playwright.sync_api import expect
 
 from villageapp import auth as accounts
-from villageapp.db import open_directory, open_town
+from villageapp.store import open_directory, open_town
 
 from conftest import CHIHE_TOWN, MINGXING, MINGXING_VILLAGE, PASSWORD
 

@@ -6,7 +6,7 @@ import pytest
 from playwright.sync_api import expect
 
 from villageapp import pwa
-from villageapp.db import open_town
+from villageapp.store import open_town
 
 from conftest import CHIHE_TOWN, MINGXING, MINGXING_VILLAGE, PASSWORD
 

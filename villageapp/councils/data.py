@@ -5,7 +5,7 @@ import sqlite3
 
 from .. import records
 from ..clock import parse_date, today
-from ..db import write
+from ..store import write
 
 # (name, kind): the four councils of 一约四会 first, then the bodies that hold the village's meetings.
 # 党支部委员会 is added because 四议两公开 starts with the branch committee's proposal (党支部提议).

@@ -19,7 +19,7 @@ sync.register(sync.RecordType(
 
 def _new_minutes_pages(village_code):
     """The "which council?" page and every council's new-minutes form: a cadre can start any minutes with no signal."""
-    from .. import db as store
+    from .. import store
     from ..councils import data as councils
     rows = councils.councils(store.town_db(village_code[:9]), village_code)
     return [url_for("meetings.new", village=village_code)] + [

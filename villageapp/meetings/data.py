@@ -7,8 +7,8 @@ from datetime import date, timedelta
 from .. import attachments, audit, records
 from ..clock import now, now_iso, today
 from ..councils import data as councils
-from ..db import write
-from . import rules
+from ..store import write
+from . import quorum
 
 STATES = {"draft": "草稿", "confirmed": "已确认", "amended": "已更正"}
 SNAPSHOT_SKIP = {"conflict"}
@@ -24,11 +24,11 @@ def view(row, council_name):
     for key in ("attendees", "others", "absentees", "agenda", "photos"):
         m[key] = json.loads(row.get(key) or "[]")
     m["council_name"] = council_name
-    m["quorum"] = rules.quorum(council_name, m["eligible_basis"], m["eligible"], m["present"])
-    m["basis_label"] = rules.BASES.get(m["eligible_basis"] or "members", "")
+    m["quorum"] = quorum.quorum(council_name, m["eligible_basis"], m["eligible"], m["present"])
+    m["basis_label"] = quorum.BASES.get(m["eligible_basis"] or "members", "")
     for item in m["agenda"]:
-        item["voted"] = rules.voted(item)
-        item["passed"] = rules.passes(item["votes_for"], m["present"]) if item["voted"] else None
+        item["voted"] = quorum.voted(item)
+        item["passed"] = quorum.passes(item["votes_for"], m["present"]) if item["voted"] else None
     m["state_label"] = STATES[m["state"]]
     return m
 
@@ -188,7 +188,7 @@ def new_payload(db, village_code, council):
     at 14:00, not at the second the page was opened), the place of the last meeting, the suggested 应到."""
     moment = now()
     moment = moment.replace(minute=0 if moment.minute < 30 else 30, second=0, microsecond=0)
-    basis = rules.bases_for(council["name"])[0]
+    basis = quorum.bases_for(council["name"])[0]
     return [["council", council["uuid"]], ["date", moment.date().isoformat()], ["time", moment.strftime("%H:%M")],
             ["place", last_place(db, village_code)], ["eligible_basis", basis],
             ["eligible", str(default_eligible(db, village_code, council, basis) or "")]]

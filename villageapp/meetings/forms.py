@@ -17,7 +17,7 @@ from .. import attachments
 from ..clock import now, parse_date, parse_date_or_none
 from ..councils import data as councils
 from ..forms import Form, MultiCheckboxField, choices, client_uuid, leaf_fields
-from . import rules
+from . import quorum
 
 SHA256 = re.compile(r"^[0-9a-f]{64}$")
 MAX_OTHERS = 100
@@ -138,7 +138,7 @@ class MeetingForm(Form):
         if not (item.title.data or "").strip():
             item.title.errors.append("请写这个议题是什么")
         if not any(f.errors for f in (item.votes_for, item.votes_against, item.votes_abstain)):
-            problem = rules.vote_error(item.votes_for.data, item.votes_against.data, item.votes_abstain.data,
+            problem = quorum.vote_error(item.votes_for.data, item.votes_against.data, item.votes_abstain.data,
                                        self.present_count())
             if problem:
                 item.votes_for.errors.append(problem)
@@ -172,7 +172,7 @@ def make_meeting_form(db, village_code, formdata, record=None, csrf=False, form_
     form.council_row = next((c for c in rows if c["uuid"] == form.council.data), None)
     form.photos.village = (db, village_code)
     name = form.council_row["name"] if form.council_row else ""
-    form.eligible_basis.choices = choices([(b, rules.BASES[b]) for b in rules.bases_for(name)])
+    form.eligible_basis.choices = choices([(b, quorum.BASES[b]) for b in quorum.bases_for(name)])
     form.roster = {m["uuid"]: m for m in councils.members(db, form.council_row["uuid"])} if form.council_row else {}
     day = parse_date_or_none(formdata.get("date")) or (parse_date(record["starts_at"]) if record else None) or now().date()
     before = set()
@@ -189,7 +189,7 @@ def meeting_columns(form):
     """The table columns of a valid form. Attendees are stored with their names, so the minutes still read right
     after a member leaves or a resident is renamed."""
     council = form.council_row
-    bases = rules.bases_for(council["name"])
+    bases = quorum.bases_for(council["name"])
     attendees = [{"uuid": u, "name": form.roster[u]["name"], "position": form.roster[u]["position"]}
                  for u in form.attendees.data or [] if u in form.roster]
     agenda = []

@@ -8,10 +8,10 @@ from wtforms.validators import DataRequired, Length, Optional
 
 from .. import audit, records
 from ..clock import now_iso, today
-from ..db import write
+from ..store import write
 from ..forms import Form, client_uuid
 from ..notices import data as notices
-from . import data, rules
+from . import data, quorum
 
 # (step, label, bodies whose meeting may stand for the step; None = a notice is published)
 STEPS = [
@@ -103,7 +103,7 @@ def record_meeting_step(db, trail_row, step, meeting_row, council_name, note, ac
         if step > 1 and day < done[step - 1]["done_on"]:
             return f"这次会比上一步（{LABELS[step - 1]}）还早，顺序不对"
         if step == 4:
-            check = rules.quorum(council_name, meeting_row["eligible_basis"], meeting_row["eligible"],
+            check = quorum.quorum(council_name, meeting_row["eligible_basis"], meeting_row["eligible"],
                                  meeting_row["present"])
             if check and not check["met"]:
                 return "这次会议到会人数没有达到法定人数，所作决定无效，不能作为决议：" + check["text"]
@@ -146,7 +146,7 @@ def notice_defaults(db, trail_row, step, done):
             council = db["councils"].get(meeting["council_uuid"])
             for item in json.loads(meeting["agenda"] or "[]"):
                 line = f"{item['title']}：{item['decision'] or '（见会议记录）'}"
-                if rules.voted(item):
+                if quorum.voted(item):
                     line += (f"（到会 {meeting['present']} 人，同意 {item['votes_for'] or 0}，"
                              f"反对 {item['votes_against'] or 0}，弃权 {item['votes_abstain'] or 0}）")
                 decisions.append(line)

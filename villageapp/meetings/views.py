@@ -7,7 +7,7 @@ from flask import abort, flash, g, make_response, redirect, render_template, req
 from flask_login import current_user
 
 from .. import attachments, records, sync
-from .. import db as store
+from .. import store
 from ..access import VILLAGE_READERS, access
 from ..councils import data as councils
 from . import bp, data

@@ -1,7 +1,7 @@
 """Notice and objection data functions: what is public when, and the 公示 period arithmetic."""
 from .. import attachments, records
 from ..clock import now_iso, parse_date, today
-from ..db import write
+from ..store import write
 
 CATEGORIES = ["村务", "党务", "财务", "公示"]
 

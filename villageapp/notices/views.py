@@ -9,7 +9,7 @@ import re
 from datetime import timedelta
 
 from .. import attachments, records, throttle
-from .. import db as store
+from .. import store
 from ..access import access, can_see_village
 from ..clock import now, parse_date
 from . import bp, data

@@ -1,7 +1,7 @@
 """Registry data functions: villages, groups (组), households (户) and residents (村民).
 Every change goes through records.create/records.update, so it carries a UUID, a version and an audit entry."""
 from .. import records
-from ..db import write
+from ..store import write
 
 
 def add_village(db, code, name, actor, kind="村", model=False, uuid=None):

@@ -10,7 +10,7 @@ from flask import current_app, has_app_context
 from .. import audit, records, settings
 from ..auth import PHONE
 from ..clock import today
-from ..db import write
+from ..store import write
 from .data import add_household, add_resident
 from .sheets import SheetError, cell_text, read_rows
 

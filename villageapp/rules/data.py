@@ -5,7 +5,7 @@ import json
 
 from .. import audit, records
 from ..clock import now_iso
-from ..db import write
+from ..store import write
 
 LIMITS = {"banquet_tables": ("宴席桌数上限", "桌"), "gift_amount": ("礼金上限", "元")}
 OPINION_STATES = {"open": "待答复", "answered": "已答复", "adopted": "已采纳"}

@@ -69,7 +69,7 @@ sync.register(sync.RecordType(
 
 def _new_article_pages(village_code):
     """The new-article page of the version being drafted, kept on the cadre's phone for use with no signal."""
-    from .. import db as store
+    from .. import store
     db = store.town_db(village_code[:9])
     row = next(db["rule_versions"].rows_where("village_code = ? and stage in ('consultation', 'draft')", [village_code]),
                None)

@@ -4,9 +4,9 @@ import json
 
 from .. import attachments, audit
 from ..clock import now_iso, today
-from ..db import write
+from ..store import write
 from ..meetings import data as meetings
-from ..meetings import rules as quorum_rules
+from ..meetings import quorum
 
 # stage of a version = the step it waits for; (key, label, roles that own it)
 STEPS = [
@@ -79,7 +79,7 @@ def vote_problem(db, village_code, meeting_uuid, item_index, approved_on=None):
     item = m["agenda"][item_index]
     if not item["voted"]:
         return f"议题「{item['title']}」没有记表决票数"
-    if not quorum_rules.passes(item["votes_for"], m["present"]):
+    if not quorum.passes(item["votes_for"], m["present"]):
         return (f"议题「{item['title']}」同意 {item['votes_for'] or 0} 票，没有超过到会 {m['present']} 人的半数，"
                 "表决没有通过")
     return None
