@@ -65,7 +65,7 @@ def counts(app):
         try:
             out = {}
             for table in db.table_names():
-                if table.startswith("rule_fts") or table.startswith("_"):
+                if table.startswith(("rule_articles_fts", "_")):  # the search index and migrations
                     continue
                 columns = {c.name for c in db[table].columns}
                 if "village_code" in columns:

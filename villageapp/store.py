@@ -389,3 +389,16 @@ def m008_chinese_quotes(db):
     # rosters and 四议两公开 steps follow; the audit log keeps what was written then and shows it with “”
     db.execute("""update councils set name = '村“两委”会' where name = '村"两委"会' and not exists
                   (select 1 from councils c where c.village_code = councils.village_code and c.name = '村“两委”会')""")
+
+
+@town_migrations()
+def m009_rule_fts(db):
+    # the article index becomes sqlite-utils' own: rule_articles_fts (chapter, title, body, trigram) reads its text
+    # from rule_articles (external content: nothing stored twice), sqlite-utils' triggers keep it in step, and
+    # enable_fts indexes the articles already there. m005's triggers carry the same names, so they go first. Inside
+    # write() sqlite-utils runs its scripts statement by statement (no implicit COMMIT): this stays one transaction.
+    for trigger in ("rule_articles_ai", "rule_articles_ad", "rule_articles_au"):
+        db.execute(f"drop trigger if exists {trigger}")
+    db.execute("drop table if exists rule_fts")
+    db["rule_articles"].enable_fts(["chapter", "title", "body"], fts_version="FTS5", tokenize="trigram",
+                                   create_triggers=True)

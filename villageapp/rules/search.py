@@ -1,5 +1,6 @@
-"""Full-text search over the rule texts of one town: SQLite FTS5 with the trigram tokenizer for words of three or more
-characters, and LIKE for one- or two-character words (most Chinese words), which a trigram index cannot match."""
+"""Full-text search over the rule texts of one town: SQLite FTS5 with the trigram tokenizer (rule_articles_fts, made
+by sqlite-utils' enable_fts) for words of three or more characters, and LIKE for one- or two-character words (most
+Chinese words), which a trigram index cannot match."""
 import re
 
 from ..clock import today
@@ -25,7 +26,8 @@ def search(db, query, published_only=False, village_code=None, limit=100):
     long_words = [w for w in words if len(w) >= 3]
     if long_words:
         fts = " AND ".join('"' + w.replace('"', '""') + '"' for w in long_words)
-        where.append("a.rowid in (select rowid from rule_fts where rule_fts match ?)")
+        # rule_articles_fts (store.m009) indexes chapter, title and body; a phrase without a column matches any of them
+        where.append("a.rowid in (select rowid from rule_articles_fts where rule_articles_fts match ?)")
         params.append(fts)
     for w in words:
         if len(w) < 3:
