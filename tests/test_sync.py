@@ -13,7 +13,7 @@ from wtforms import IntegerField, StringField
 from wtforms.validators import DataRequired, NumberRange
 
 from villageapp import store
-from villageapp import sync
+from villageapp import kinds, sync
 from villageapp.forms import Form
 
 from conftest import CHIHE, CHIHE_TOWN, GUYAN, MINGXING, MINGXING_VILLAGE, PASSWORD, csrf_from
@@ -33,9 +33,15 @@ def note_form(db, village_code, formdata, record=None):
     return NoteForm(formdata=formdata, meta={"csrf": False})
 
 
-sync.register(sync.RecordType(name="test_note", table="test_notes", label="测试记录", form=note_form,
-                              to_record=lambda f: {"title": f.title.data, "count": f.count.data},
-                              locked=lambda row: row["state"] == "confirmed"))
+NOTE = kinds.Kind(name="test_note", table="test_notes", label="测试记录", form=note_form,
+                  to_record=lambda f: {"title": f.title.data, "count": f.count.data},
+                  locked=lambda row: row["state"] == "confirmed")
+
+
+@pytest.fixture(autouse=True)
+def note_kind(app):
+    """The test kind, registered on this test's app only (as a feature package would be, without pages)."""
+    kinds.registry(app).add(app, kinds.Feature("test_notes", kinds=(NOTE,)))
 
 
 @pytest.fixture

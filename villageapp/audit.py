@@ -4,56 +4,62 @@ import json
 
 from flask import Blueprint, g, render_template, request
 
-from . import store
+from . import kinds, store
 from .access import ROLES, access
 from .clock import now_iso
 from .routing import page_arg
 
 bp = Blueprint("audit", __name__)
+FEATURE = kinds.Feature("audit", bp)
 
+# The words common to every kind of record; each kind's manifest (kinds.Kind) adds its own actions, tables, columns
+# and coded values, and the log reads them all merged at use time (actions(), tables(), fields(), values()).
 ACTIONS = {
     "create": "新建", "update": "修改", "delete": "删除", "publish": "发布", "withdraw": "撤回",
     "answer": "答复", "import": "导入", "login": "登录", "deactivate": "停用", "activate": "启用",
     "reset_password": "重置密码", "confirm": "确认", "amend": "更正", "resolve": "处理冲突", "conflict": "同时修改",
-    "needs_review": "确认后又改", "rule_start": "村规民约·开始", "rule_consultation": "村规民约·征集意见",
-    "rule_draft": "村规民约·草案", "rule_review": "村规民约·法律顾问审查", "rule_approval": "村规民约·镇审核",
-    "rule_vote": "村规民约·表决", "rule_filing": "村规民约·备案", "rule_publish": "村规民约·公布",
+    "needs_review": "确认后又改",
 }
-# every table an audit entry can name, in the words of the interface (tests check each town table has one)
+# tables that belong to no one kind (tests check each town table has words, here or in a kind's manifest)
 TABLES = {
-    "villages": "村（社区）", "groups": "村民小组", "households": "户", "residents": "村民", "users": "账号",
-    "notices": "公开", "objections": "异议", "attachments": "附件", "files": "文件", "file_villages": "文件",
-    "revisions": "修改记录", "councils": "一约四会", "council_members": "会的成员", "meetings": "会议记录",
-    "meeting_editions": "会议记录的更正", "trails": "四议两公开", "trail_steps": "四议两公开的一步",
-    "rulebooks": "村规民约", "rule_versions": "村规民约的一版", "rule_articles": "村规民约条文",
-    "rule_steps": "村规民约办理经过", "rule_opinions": "村规民约意见", "audit": "操作记录",
+    "users": "账号", "attachments": "附件", "files": "文件", "file_villages": "文件", "revisions": "修改记录",
+    "audit": "操作记录", "record_files": "附件",
 }
 FIELDS = {
-    "code": "代码", "name": "名称", "kind": "类别", "model": "示范村", "head_name": "户主", "address": "住址",
-    "phone": "电话", "group_uuid": "组", "household_uuid": "户", "gender": "性别", "birth_year": "出生年份",
-    "relation": "与户主关系", "title": "标题", "category": "类别", "body": "内容", "publish_date": "公开日期",
-    "end_date": "截止日期", "status": "状态", "answer": "答复", "answered_by": "答复人", "answered_at": "答复时间",
-    "notice_uuid": "公开", "council_uuid": "会", "resident_uuid": "村民", "position": "职务", "since": "任职起",
-    "until": "任职止", "note": "备注", "state": "状态", "conflict": "待定", "starts_at": "开会时间", "place": "地点",
-    "host": "主持人", "recorder": "记录人", "attendees": "到会", "others": "列席", "absentees": "缺席",
-    "present": "实到人数", "eligible": "应到人数", "eligible_basis": "应到人数依据", "agenda": "议题", "photos": "照片",
-    "edition": "版次", "confirmed_at": "确认时间", "confirmed_by": "确认人", "amend_reason": "更正理由",
-    "matter": "事项", "number": "版本号", "base_number": "修订自", "stage": "办理到", "reason": "理由",
-    "meeting_uuid": "会议", "agenda_item": "议题", "filing_no": "备案号", "filed_on": "备案日期",
-    "published_on": "公布日期", "current_version": "现行版本", "chapter": "章", "sort": "顺序", "limits": "限额",
-    "origin_uuid": "原条文", "version_uuid": "版本", "rulebook_uuid": "村规民约", "village_code": "村",
-    "uuid": "编号", "created_by": "建立人", "role": "账号类型", "town_code": "镇", "active": "在用",
-    "username": "登录名", "villages": "负责的村",
+    "uuid": "编号", "village_code": "村", "created_by": "建立人", "conflict": "待定", "code": "代码", "name": "名称",
+    "kind": "类别", "title": "标题", "body": "内容", "note": "备注", "status": "状态", "reason": "理由", "sort": "顺序",
+    "phone": "电话", "position": "职务", "answer": "答复", "answered_by": "答复人", "answered_at": "答复时间",
+    "role": "账号类型", "town_code": "镇", "active": "在用", "username": "登录名", "villages": "负责的村",
 }
-# coded values of some columns, as the pages say them (the procedure's stages are added from rules.procedure)
+# coded values of some columns, as the pages say them
 VALUES = {
-    "status": {"published": "已发布", "withdrawn": "已撤回", "open": "待答复", "answered": "已答复", "adopted": "已采纳"},
-    "state": {"draft": "草稿", "confirmed": "已确认", "amended": "已更正"},
-    "kind": {"council": "四会", "body": "会议"},
-    "model": {0: "否", 1: "是"}, "conflict": {0: "否", 1: "是"}, "active": {0: "停用", 1: "在用"},
+    "conflict": {0: "否", 1: "是"}, "active": {0: "停用", 1: "在用"},
     "role": {k: v for k, v in ROLES.items() if k != "public"},
 }
-LIMITS = {"banquet_tables": "宴席桌数", "gift_amount": "礼金（元）"}
+
+
+def actions():
+    """Every action an entry can name → its words: the common ones, then each kind's, in registration order."""
+    return {**ACTIONS, **kinds.registry().merged("actions")}
+
+
+def tables():
+    return {**TABLES, **kinds.registry().merged("tables")}
+
+
+def fields():
+    return {**FIELDS, **kinds.registry().merged("fields")}
+
+
+def values():
+    """column → {coded value → words}. A kind may give a column's map as a hook (kinds.later) that returns it."""
+    out = {column: dict(words) for column, words in VALUES.items()}
+    for _kind, columns in kinds.registry().collect("values"):
+        for column, words in columns.items():
+            out.setdefault(column, {}).update(words() if callable(words) else words)
+    return out
+
+
 SYSTEM_ACTORS = {"demo": "系统（演示数据）", "公众": "村民（公开页，无账号）", "system": "系统"}
 
 
@@ -125,11 +131,11 @@ def town_log(town):
     rows = entries(db, **f, limit=PAGE + 1, offset=(page - 1) * PAGE)
     villages = {v["code"]: v["name"] for v in db["villages"].rows}
     actors = [r["actor"] for r in db.query("select distinct actor from audit order by actor")]
-    tables = [r["table"] for r in db.query("select distinct [table] from audit order by 1")]
+    logged = [r["table"] for r in db.query("select distinct [table] from audit order by 1")]
     names = people(set(actors) | {r["actor"] for r in rows})
     return render_template("audit/log.html", rows=[_shown(r, villages) for r in rows[:PAGE]], more=len(rows) > PAGE, page=page,
-                           filters=f, villages=villages, actors=actors, tables=tables, actions=ACTIONS,
-                           table_names=TABLES, names=names)
+                           filters=f, villages=villages, actors=actors, tables=logged, actions=actions(),
+                           table_names=tables(), names=names)
 
 
 PAGE = 20  # entries per page: a phone shows a page as folded lines, each opening to its detail
@@ -145,28 +151,23 @@ def _shown(row, villages):
     after = json.loads(row["after"]) if row["after"] else {}
     keys = [k for k in dict.fromkeys([*after, *before])
             if k not in ("updated_at", "created_at", "version", "password_hash", "uuid", "id") and not k.endswith("_uuid")]
+    words, coded = fields(), values()
 
     def said(key, value):
         if key in PEOPLE_COLUMNS and value:
             return person(value)
         if key in ("village_code", "code") and value in villages:
             return villages[value]
-        if key == "stage":
-            from .rules.procedure import LABELS
-            return LABELS.get(value, value)
-        if key == "eligible_basis":
-            from .meetings.quorum import BASES
-            return BASES.get(value, value)
-        return VALUES.get(key, {}).get(value, _value(value))
-    changed = [(FIELDS.get(k, k), said(k, before.get(k)), said(k, after.get(k))) for k in keys
+        return coded.get(key, {}).get(value, _value(value, words))
+    changed = [(words.get(k, k), said(k, before.get(k)), said(k, after.get(k))) for k in keys
                if before.get(k) != after.get(k)]
     summary = _words(row["summary"] or "")
     if summary.startswith("修改 "):  # older entries named the changed columns: say them in words
-        summary = "修改 " + "、".join(FIELDS.get(k, k) for k in summary[3:].split("、"))
+        summary = "修改 " + "、".join(words.get(k, k) for k in summary[3:].split("、"))
     return {**row, "summary": summary, "changes": changed}
 
 
-def _value(value):
+def _value(value, words):
     if value is None or value == "":
         return "（空）"
     if isinstance(value, str) and value[:1] in "[{":
@@ -175,7 +176,7 @@ def _value(value):
         except ValueError:
             pass
     if isinstance(value, dict):  # e.g. a rule's limits {"banquet_tables": 15}
-        return "，".join(f"{LIMITS.get(k) or FIELDS.get(k, '其他')} {_value(v)}" for k, v in value.items()) or "（空）"
+        return "，".join(f"{words.get(k, '其他')} {_value(v, words)}" for k, v in value.items()) or "（空）"
     if isinstance(value, list):  # agenda items, people, photos: their titles or names, else how many
         named = [str(item.get("title") or item.get("name") or "") if isinstance(item, dict) else "" for item in value]
         return "、".join(n for n in named if n) if any(named) else (f"{len(value)} 项" if value else "（空）")

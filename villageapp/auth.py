@@ -15,8 +15,10 @@ from . import store
 from .access import POSITIONS, ROLES, access
 from .clock import now_iso
 from .forms import Form, MultiCheckboxField, choices
+from . import kinds
 
 bp = Blueprint("auth", __name__)
+FEATURE = kinds.Feature("auth", bp)
 login_manager = LoginManager()
 login_manager.login_view = "auth.login"
 login_manager.login_message = "请先登录"

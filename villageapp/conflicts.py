@@ -6,13 +6,24 @@ import re
 from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
 from flask_login import current_user
 
-from . import audit, records, sync
+from . import audit, kinds, records, sync
 from .access import access
 from .clock import now_iso
 from .store import write
 from .forms import leaf_fields
+from .records import in_village_or_404
 
 bp = Blueprint("conflicts", __name__)
+
+
+def _tasks(db, village_code, role):
+    """For the cadres: edits kept side by side, waiting for a person to decide."""
+    count = len(open_revisions(db, village_code)) if role == "cadre" else 0
+    return [kinds.Task("待定", f"{count} 处修改要比较两份后决定", url_for("conflicts.index", village=village_code),
+                       order=20)] if count else []
+
+
+FEATURE = kinds.Feature("conflicts", bp, tasks=_tasks)
 LIST_ITEM = re.compile(r"^([a-z_]+)-\d+-")  # agenda-0-title → agenda: a list is chosen as a whole
 
 
@@ -63,13 +74,6 @@ def labels(form):
     return names
 
 
-def _revision(village, revision_id):
-    row = next(g.db["revisions"].rows_where("id = ? and village_code = ?", [revision_id, village]), None)
-    if row is None:
-        abort(404)
-    return row
-
-
 def _show_value(pairs, words=None):
     """The values as a person reads them: a choice by its words (本会成员), not its code (members)."""
     words = words or {}
@@ -90,7 +94,7 @@ def choice_words(form):
 def index(village):
     rows = []
     for revision in open_revisions(g.db, village):
-        record_type = sync.TYPES.get(revision["record_type"])
+        record_type = kinds.synced().get(revision["record_type"])
         row = records.by_uuid(g.db, record_type.table, revision["uuid"]) if record_type else None
         rows.append({"revision": revision, "type": record_type, "record": row})
     return render_template("conflicts/index.html", rows=rows)
@@ -99,8 +103,8 @@ def index(village):
 @bp.route("/v/<village>/conflicts/<int:revision_id>", methods=["GET", "POST"])
 @access("cadre", "town", "county", scope="village")
 def show(village, revision_id):
-    revision = _revision(village, revision_id)
-    record_type = sync.TYPES[revision["record_type"]]
+    revision = in_village_or_404("revisions", revision_id, key="id")
+    record_type = kinds.synced()[revision["record_type"]]
     row = records.by_uuid(g.db, record_type.table, revision["uuid"])
     current_form = record_type.form(g.db, village, None, record=row)
     mine = grouped(form_pairs(current_form))
@@ -121,7 +125,7 @@ def show(village, revision_id):
                 return redirect(url_for("conflicts.index", village=village))
             choice = {f["key"]: request.form.get("pick-" + f["key"], "current") for f in fields}
             if locked or request.form.get("action") == "dismiss":
-                _resolve(revision, row, record_type, "kept current", "保留现在的内容，没有采用另一份")
+                resolve(g.db, revision, row, record_type.table, current_user.username, "kept current", "保留现在的内容，没有采用另一份")
                 flash("已处理：保留现在的内容。另一份仍保存在记录的历史里。")
                 return redirect(url_for("conflicts.index", village=village))
             merged = [pair for f in fields for pair in (theirs if choice[f["key"]] == "other" else mine).get(f["key"], [])]
@@ -133,7 +137,7 @@ def show(village, revision_id):
                       if answer.get("errors") else "合并没有成功：" + (answer.get("error") or answer["status"]))
             else:
                 used = [f["label"] for f in fields if choice[f["key"]] == "other" and not f["same"]]
-                _resolve(revision, records.by_uuid(g.db, record_type.table, row["uuid"]), record_type, "merged",
+                resolve(g.db, revision, row, record_type.table, current_user.username, "merged",
                          "合并：" + ("采用另一份的 " + "、".join(used) if used else "全部保留现在的内容"))
                 flash(f"已合并并保存为第 {answer['version']} 版，回执 {answer['receipt']}")
                 return redirect(url_for("conflicts.index", village=village))
@@ -142,14 +146,14 @@ def show(village, revision_id):
                            review_url=record_type.review_url(row, revision) if locked and record_type.review_url else None)
 
 
-def _resolve(revision, row, record_type, resolution, summary):
-    db = g.db
+def resolve(db, revision, row, table, actor, resolution, summary):
+    """Settle one kept revision (a conflict or a change sent to a locked record): the one path for every way a person
+    decides (kept current, merged, amended from it). The record's flag goes when nothing of it is left open."""
     with write(db):
-        db["revisions"].update(revision["id"], {"resolved_at": now_iso(), "resolved_by": current_user.username,
-                                                "resolution": resolution})
+        db["revisions"].update(revision["id"], {"resolved_at": now_iso(), "resolved_by": actor, "resolution": resolution})
         still_open = db.execute("select count(*) from revisions where uuid = ? and status in ('conflict', 'needs_review') "
                                 "and resolved_at is null", [row["uuid"]]).fetchone()[0]
         if not still_open:
-            db[record_type.table].update(row["uuid"], {"conflict": 0})
-        audit.record(db, current_user.username, "resolve", record_type.table, row["uuid"], row["village_code"],
+            db[table].update(row["uuid"], {"conflict": 0})
+        audit.record(db, actor, "resolve", table, row["uuid"], row["village_code"],
                      summary=f"{summary}（回执 {revision['receipt']}）")

@@ -31,3 +31,14 @@ def csv_response(header, rows, filename):
     response.headers["Content-Type"] = "text/csv; charset=utf-8"
     response.headers["Content-Disposition"] = f"attachment; filename={filename}"
     return response
+
+
+def cell(row, source):
+    """One export cell: a column of the row, or a function of it (a date said the Chinese way, a list joined)."""
+    return source(row) if callable(source) else row.get(source)
+
+
+def kind_csv(kind, rows, filename):
+    """A kind's records as a CSV download with its manifest's columns (kinds.Kind.export: Chinese header, column)."""
+    return csv_response([header for header, _source in kind.export],
+                        ([cell(row, source) for _header, source in kind.export] for row in rows), filename)

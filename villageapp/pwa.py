@@ -4,8 +4,10 @@ from flask import Blueprint, current_app, make_response, render_template, url_fo
 
 from .access import access
 from .assets import bundle_urls
+from . import kinds
 
 bp = Blueprint("pwa", __name__)
+FEATURE = kinds.Feature("pwa", bp)
 CACHE_VERSION = "v1"  # bump when the caching rules in sw.js change
 
 
@@ -43,18 +45,25 @@ def service_worker():
                                                        url_for("static", filename="icons/icon-192.png")]
     version = CACHE_VERSION + "-" + "-".join(u.rsplit("/", 1)[-1].split(".")[1] for u in bundles)
     outbox_url = bundle_urls(current_app, ("outbox",))[0]
-    response = make_response(render_template("pwa/sw.js", shell=shell, version=version, outbox_url=outbox_url))
+    response = make_response(render_template("pwa/sw.js", shell=shell, version=version, outbox_url=outbox_url,
+                                              public_pages=public_pages()))
     response.mimetype = "text/javascript"
     response.headers["Cache-Control"] = "no-cache"
     response.headers["Service-Worker-Allowed"] = "/"
     return response
 
 
+def public_pages():
+    """The pattern (JS syntax) of the pages anyone may read, which the service worker keeps for reading with no signal:
+    the front door and each kind's public pages of a village (kinds.Public.paths)."""
+    paths = [path for _kind, public in kinds.registry().collect("public") for path in public.paths]
+    return r"^/(?:v/\d{12}/(?:" + "|".join(paths) + r"))?$"
+
+
 @bp.app_template_global()
 def record_types():
     """The record types the sync API takes (the 待发送 page refuses other types from a backup file)."""
-    from .sync import TYPES
-    return sorted(TYPES)
+    return sorted(kinds.synced())
 
 
 @bp.route("/offline")

@@ -57,3 +57,14 @@ def update(db, table, pk, changes, actor, action="update", summary=None):
 
 def by_uuid(db, table, uuid):
     return next(db[table].rows_where("uuid = ?", [uuid]), None)
+
+
+def in_village_or_404(table, value, key="uuid", where="", params=()):
+    """The row of `table` whose `key` is `value` and which belongs to the request's village (g.village), else 404:
+    a record of another village answers as absent, so a URL cannot even tell it exists. `where` adds a condition."""
+    from flask import abort, g
+    clause = f"[{key}] = ? and village_code = ?" + (f" and ({where})" if where else "")
+    row = next(g.db[table].rows_where(clause, [value, g.village["code"], *params]), None)
+    if row is None:
+        abort(404)
+    return row

@@ -4,68 +4,70 @@ import hashlib
 import json
 import re
 import sqlite3
-from collections.abc import Callable
-from dataclasses import dataclass
 from itertools import accumulate
 
-from flask import Blueprint, current_app, g, jsonify, make_response, render_template, request
+from flask import Blueprint, abort, current_app, g, jsonify, make_response, render_template, request
 from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
 from werkzeug.datastructures import MultiDict
 
-from . import attachments, audit, records
+from . import attachments, audit, kinds, records
 from . import store
 from .access import access, json_error
 from .clock import now_iso
 from .forms import leaf_fields
 
 bp = Blueprint("sync", __name__)
+
+
+def _outbox_tile(db, village_code, role):
+    """待发送: what this phone still holds (the number is filled in on the phone)."""
+    from flask import url_for
+    return [kinds.Tile("待发送", url_for("sync.outbox"), "手机上的记录", 120, "data-unsent-count")] if role == "cadre" else []
+
+
+FEATURE = kinds.Feature("sync", bp, tiles=_outbox_tile)
 MAX_BATCH = 50
 NOT_PAYLOAD = {"csrf_token", "edit_id", "base_version", "uuid"}  # the envelope, not the content
-TYPES = {}
-
-
-@dataclass
-class RecordType:
-    """A kind of record that phones may send: its table, the ONE Flask-WTF form that validates it
-    (for the HTML page and for sync alike) and how a valid form becomes table columns."""
-    name: str
-    table: str
-    label: str
-    form: Callable            # form(db, village_code, formdata: MultiDict, record=None) -> Form
-    to_record: Callable       # to_record(form) -> dict of columns (not uuid/version/created_*)
-    locked: Callable = lambda row: False   # a locked record takes no edits, only proposed amendments
-    url: Callable = None      # url(row) -> the record's page
-    review_url: Callable = None  # review_url(row, revision) -> where a change sent to a locked record can be taken up
-    writers: tuple = ("cadre",)
-
-
-# what a cadre's phone keeps for use with no signal: endpoint names, or callables(village_code) -> [urls]
-# for pages a village has several of (one new-minutes form per council)
-OFFLINE_PAGES = ["sync.outbox"]
 
 
 def offline_pages():
-    """Form pages the cadre's phone should keep now, while there is signal (for base.html's meta tag)."""
+    """Pages the cadre's phone should keep now, while there is signal (for base.html's meta tag): the 待发送 page and
+    what each kind of record asks for in each of the person's villages (new-minutes forms, the article being drafted)."""
     from flask import url_for
-    urls = []
-    for entry in OFFLINE_PAGES:
-        if callable(entry):
-            urls += [url for village in current_user.villages for url in entry(village)]
-            continue
-        if entry not in current_app.view_functions:
-            continue
-        rule = next(current_app.url_map.iter_rules(entry))
-        if "village" in rule.arguments:
-            urls += [url_for(entry, village=v) for v in current_user.villages]
-        else:
-            urls.append(url_for(entry))
+    urls = [url_for("sync.outbox")]
+    for _kind, pages in kinds.registry().collect("offline_pages"):
+        for village in current_user.villages:
+            urls += pages(store.town_db(village[:9]), village)
     return urls
 
 
-def register(record_type):
-    TYPES[record_type.name] = record_type
-    return record_type
+def envelope(kind_name, record=None, payload=None):
+    """A plain POST of a synced kind's page as the edit a phone would send: the page's uuid (the record's, for an edit),
+    edit_id and base_version make the envelope, so a page sent twice is the same edit and is answered as before."""
+    uuid = record["uuid"] if record else (request.form.get("uuid") or records.new_uuid())
+    if not records.valid_uuid(uuid):
+        abort(400)
+    return {"edit_id": request.form.get("edit_id") or records.new_uuid(), "uuid": uuid, "type": kind_name,
+            "base_version": form_base_version(request.form.get("base_version", "")),
+            "payload": form_payload(request.form) if payload is None else payload}
+
+
+def save_form(edit):
+    """Save a page's edit (see envelope) through the same path as a phone's. Returns the answer; "invalid" with field
+    errors means the page is shown again with them (refill); any other refusal is a 400."""
+    answer = apply_edit(g.db, current_user, g.village["code"], edit)
+    if answer["status"] not in ("accepted", "conflict", "needs_review") and not answer.get("errors"):
+        abort(400)
+    return answer
+
+
+def refill(kind_name, record, payload):
+    """The kind's form filled with what was sent and validated, so the page shows each error next to its field and
+    loses nothing typed."""
+    form = kinds.synced()[kind_name].form(g.db, g.village["code"], MultiDict([tuple(p) for p in payload]), record=record)
+    form.validate()
+    return form
 
 
 def form_payload(formdata):
@@ -150,7 +152,7 @@ def _check(db, user, village_code, edit):
     revision = _stored(db, edit_id)
     if revision is not None:
         return _replay(revision, edit), None
-    record_type = TYPES[kind]
+    record_type = kinds.synced()[kind]
     if user.role not in record_type.writers:
         return _answer("forbidden", 403, error="您的账号没有这项权限", uuid=uuid), None
     row = records.by_uuid(db, record_type.table, uuid)
@@ -174,7 +176,7 @@ def envelope_problem(edit):
         return "这一条的格式不对（应是一个对象）"
     if not all(isinstance(edit.get(k), str) and records.valid_uuid(edit[k]) for k in ("edit_id", "uuid")):
         return "缺少记录编号"
-    if not isinstance(edit.get("type"), str) or edit["type"] not in TYPES:
+    if not isinstance(edit.get("type"), str) or edit["type"] not in kinds.synced():
         kind = edit.get("type")
         return f"不认识的记录类型 {kind[:40]!r}" if isinstance(kind, str) else "记录类型的格式不对"
     base = edit.get("base_version")
@@ -242,6 +244,8 @@ def _write(db, actor, village_code, edit, record_type, form):
         status = "accepted"
     else:
         status = "conflict"
+    if status == "accepted" and getattr(record_type, "files", None):  # the files the record lists, linked in its order
+        attachments.link(db, record_type.table, row["uuid"], form[record_type.files].data or [], actor)
     if status != "accepted":
         db[record_type.table].update(row["uuid"], {"conflict": 1})
         audit.record(db, actor, status, record_type.table, row["uuid"], village_code,

@@ -10,6 +10,7 @@ const ASSETS = "assets-v1";   // /static/ files that kept pages name; outlives u
 const PAGES = "pages-v1";
 const FORMS = "forms-v1";
 const SHELL_URLS = {{ shell|tojson }};
+const PUBLIC_PAGES = new RegExp({{ public_pages|tojson }});  // pages anyone may read (each kind's, see kinds.Public)
 const SLOW_NETWORK_MS = 6000;
 
 importScripts({{ outbox_url|tojson }});  // the same outbox code the pages use (self.VillageOutbox)
@@ -46,7 +47,7 @@ self.addEventListener("activate", (event) => {
 });
 
 function isPublicPage(url) {
-  return /^\/v\/\d{12}\/(notices\/[0-9a-f-]{36})?$/.test(url.pathname) || url.pathname === "/";
+  return PUBLIC_PAGES.test(url.pathname);
 }
 
 // the /static/ files a page names in src= or href=

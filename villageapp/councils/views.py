@@ -8,15 +8,9 @@ from ..access import VILLAGE_READERS, access
 from ..clock import today
 from . import bp, data
 from .forms import EndForm, MemberForm
+from ..records import in_village_or_404
 
 READERS = VILLAGE_READERS
-
-
-def _council(village, uuid):
-    row = data.council(g.db, village, uuid)
-    if row is None:
-        abort(404)
-    return row
 
 
 @bp.route("/v/<village>/councils/")
@@ -35,7 +29,7 @@ def index(village):
 @bp.route("/v/<village>/councils/<uuid>")
 @access(*READERS, scope="village")
 def show(village, uuid):
-    council = _council(village, uuid)
+    council = in_village_or_404("councils", uuid)
     roster = data.members(g.db, uuid)
     current = [m for m in roster if data.serves_on(m, today())]
     past = [m for m in roster if m not in current]
@@ -46,7 +40,7 @@ def show(village, uuid):
 @bp.route("/v/<village>/councils/<uuid>/members/new", methods=["GET", "POST"])
 @access("cadre", scope="village")
 def new_member(village, uuid):
-    council = _council(village, uuid)
+    council = in_village_or_404("councils", uuid)
     form = MemberForm()
     form.set_residents(data.village_residents(g.db, village))
     if form.validate_on_submit():
@@ -69,7 +63,7 @@ def new_member(village, uuid):
 @bp.route("/v/<village>/councils/<uuid>/members/<member>/end", methods=["GET", "POST"])
 @access("cadre", scope="village")
 def end_member(village, uuid, member):
-    council = _council(village, uuid)
+    council = in_village_or_404("councils", uuid)
     row = data.member(g.db, uuid, member)
     if row is None:
         abort(404)

@@ -4,37 +4,82 @@ Who may do what: the village's cadres write; the legal adviser, town staff and t
 (the adviser checks that decisions such as a 村规民约 vote were taken with a quorum), and nobody else sees minutes."""
 from flask import Blueprint, url_for
 
-from .. import sync
-from .forms import make_meeting_form, meeting_columns
+from .. import kinds
+from .forms import make_meeting_form, meeting_columns, meeting_payload
 
 bp = Blueprint("meetings", __name__)
 
-sync.register(sync.RecordType(
-    name="meeting", table="meetings", label="会议记录", form=make_meeting_form, to_record=meeting_columns,
-    locked=lambda row: row["state"] != "draft",
-    url=lambda row: url_for("meetings.show", village=row["village_code"], uuid=row["uuid"]),
-    review_url=lambda row, revision: url_for("meetings.amend", village=row["village_code"], uuid=row["uuid"],
-                                             revision=revision["id"])))
 
-
-def _new_minutes_pages(village_code):
+def _new_minutes_pages(db, village_code):
     """The "which council?" page and every council's new-minutes form: a cadre can start any minutes with no signal."""
-    from .. import store
     from ..councils import data as councils
-    rows = councils.councils(store.town_db(village_code[:9]), village_code)
+    rows = councils.councils(db, village_code)
     return [url_for("meetings.new", village=village_code)] + [
         url_for("meetings.new_for", village=village_code, council=c["uuid"]) for c in rows]
 
 
-if _new_minutes_pages not in sync.OFFLINE_PAGES:
-    sync.OFFLINE_PAGES.append(_new_minutes_pages)
+def _example(db, village_code):
+    """New minutes of the village's 村民代表会议 as its page starts them, with one agenda item."""
+    from ..councils import data as councils
+    from .data import new_payload
+    council = councils.ensure_councils(db, village_code, "system")[0]
+    return new_payload(db, village_code, council) + [["host", "王书记"], ["recorder", "李文书"], ["present", "1"],
+                                                      ["agenda-0-title", "修路"], ["agenda-0-decision", "同意修路"]]
 
 
-@bp.app_template_global()
-def meetings_to_do(db, village_code):
-    """For the village home page: drafts to confirm and records that need a person."""
+def _tiles(db, village_code, role):
     from .data import to_do
-    return to_do(db, village_code)
+    waiting = to_do(db, village_code) if role == "cadre" else []
+    tiles = [kinds.Tile("＋ 记一次会", url_for("meetings.new", village=village_code), "开会时当场填写", 10)] if role == "cadre" else []
+    return tiles + [kinds.Tile("会议记录", url_for("meetings.index", village=village_code),
+                               "已记的会" + (f"，{len(waiting)} 份待确认或处理" if waiting else ""), 20)]
+
+
+def _tasks(db, village_code, role):
+    """For the cadres: drafts to confirm and records that need a person."""
+    from ..clock import cn_date
+    from .data import to_do
+    if role != "cadre":
+        return []
+    return [kinds.Task("需处理" if m["conflict"] else "草稿",
+                       f"{m['council_name']}会议记录{'' if m['conflict'] else '，核对后请确认'}",
+                       url_for("meetings.show", village=village_code, uuid=m["uuid"]),
+                       f"{cn_date(m['starts_at'][:10])} {m['starts_at'][11:16]}",
+                       "tag-open" if m["conflict"] else "tag-finance", order=60) for m in to_do(db, village_code)]
+
+
+def _listing(db, village_code, **filters):
+    from .data import listing
+    return listing(db, village_code, limit=100000, **filters)
+
+
+def _trail_tiles(db, village_code, role):
+    return [kinds.Tile("四议两公开", url_for("meetings.trails_index", village=village_code), "大事六步走", 50)]
+
+
+MEETING = kinds.Kind(
+    name="meeting", table="meetings", label="会议记录", form=make_meeting_form, to_record=meeting_columns,
+    to_payload=meeting_payload, example=_example, files="photos",
+    locked=lambda row: row["state"] != "draft",
+    url=lambda row: url_for("meetings.show", village=row["village_code"], uuid=row["uuid"]),
+    review_url=lambda row, revision: url_for("meetings.amend", village=row["village_code"], uuid=row["uuid"],
+                                             revision=revision["id"]),
+    offline_pages=_new_minutes_pages, tiles=_tiles, tasks=_tasks,
+    rows=lambda db, village_code: _listing(db, village_code),
+    export=(("村（社区）", "village_name"), ("会", "council_name"), ("开会时间", lambda r: r["starts_at"].replace("T", " ")),
+            ("地点", lambda r: r["place"] or ""), ("实到人数", lambda r: r["present"] or 0), ("议题", lambda r: "；".join(r["titles"])),
+            ("状态", "state_label"), ("版本", lambda r: f"第 {r['edition']} 版" if r["edition"] else "")),
+    tables={"meetings": "会议记录", "meeting_editions": "会议记录的更正"},
+    fields={"state": "状态", "starts_at": "开会时间", "place": "地点", "host": "主持人", "recorder": "记录人",
+            "attendees": "到会", "others": "列席", "absentees": "缺席", "present": "实到人数", "eligible": "应到人数",
+            "eligible_basis": "应到人数依据", "agenda": "议题", "photos": "照片", "edition": "版次",
+            "confirmed_at": "确认时间", "confirmed_by": "确认人", "amend_reason": "更正理由", "meeting_uuid": "会议"},
+    values={"state": {"draft": "草稿", "confirmed": "已确认", "amended": "已更正"},
+            "eligible_basis": kinds.later("villageapp.meetings.quorum", "BASES")},
+    demo=kinds.later("villageapp.meetings.demo", "build"))
+TRAIL = kinds.Kind(name="trail", table="trails", label="四议两公开", tiles=_trail_tiles,
+                   tables={"trails": "四议两公开", "trail_steps": "四议两公开的一步"}, fields={"matter": "事项"})
+FEATURE = kinds.Feature("meetings", bp, (MEETING, TRAIL))
 
 
 from . import town, trail_views, views  # noqa: E402,F401  (views register on bp)

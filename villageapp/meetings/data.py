@@ -4,7 +4,7 @@ photos sent with the page, and the town's lists. Saving a draft goes through syn
 import json
 from datetime import date, timedelta
 
-from .. import attachments, audit, records
+from .. import attachments, records
 from ..clock import now, now_iso, today
 from ..councils import data as councils
 from ..store import write
@@ -155,12 +155,8 @@ def proposal(db, uuid, revision_id):
 
 def adopt_proposal(db, row, revision, actor):
     """After an amendment made from a phone's proposal: the proposal is decided, the flag goes when none is left."""
-    with write(db):
-        db["revisions"].update(revision["id"], {"resolved_at": now_iso(), "resolved_by": actor, "resolution": "amended"})
-        if not proposals(db, row["uuid"]):
-            db["meetings"].update(row["uuid"], {"conflict": 0})
-        audit.record(db, actor, "resolve", "meetings", row["uuid"], row["village_code"],
-                     summary=f"按手机发来的修改更正（回执 {revision['receipt']}）")
+    from ..conflicts import resolve
+    resolve(db, revision, row, "meetings", actor, "amended", "按手机发来的修改更正")
 
 
 # ---- a new record's defaults ------------------------------------------------------------

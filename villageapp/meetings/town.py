@@ -4,9 +4,9 @@ from flask import g, render_template, request
 
 from ..access import access
 from ..councils import data as councils
-from ..exports import csv_response
+from ..exports import kind_csv
 from ..routing import date_arg
-from . import bp, data
+from . import MEETING, bp, data
 
 
 def _filters():
@@ -32,10 +32,7 @@ def town(town):
 @access("town", "county", scope="town")
 def town_export(town):
     _f, query, _villages = _filters()
-    rows = ([r["village_name"], r["council_name"], r["starts_at"].replace("T", " "), r["place"] or "", r["present"] or 0,
-             "；".join(r["titles"]), r["state_label"], f"第 {r['edition']} 版" if r["edition"] else ""]
-            for r in data.listing(g.db, **query, limit=100000))
-    return csv_response(["村（社区）", "会", "开会时间", "地点", "实到人数", "议题", "状态", "版本"], rows, f"meetings-{town}.csv")
+    return kind_csv(MEETING, data.listing(g.db, **query, limit=100000), f"meetings-{town}.csv")
 
 
 @bp.route("/t/<town>/meetings/quarter")

@@ -7,15 +7,9 @@ from .. import records
 from ..access import VILLAGE_READERS, access
 from ..forms import choices
 from . import bp, trails
+from ..records import in_village_or_404
 
 READERS = VILLAGE_READERS
-
-
-def _trail(village, uuid):
-    row = trails.trail(g.db, village, uuid)
-    if row is None:
-        abort(404)
-    return row
 
 
 @bp.route("/v/<village>/meetings/trails/")
@@ -42,7 +36,7 @@ def new_trail(village):
 @bp.route("/v/<village>/meetings/trails/<uuid>")
 @access(*READERS, scope="village")
 def trail(village, uuid):
-    row = _trail(village, uuid)
+    row = in_village_or_404("trails", uuid)
     done = trails.steps(g.db, uuid)
     return render_template("meetings/trail.html", trail=row, steps=trails.with_meetings(g.db, done),
                            next_step=trails.next_step(done))
@@ -51,7 +45,7 @@ def trail(village, uuid):
 @bp.route("/v/<village>/meetings/trails/<uuid>/steps/<int:step>", methods=["GET", "POST"])
 @access("cadre", scope="village")
 def trail_step(village, uuid, step):
-    row = _trail(village, uuid)
+    row = in_village_or_404("trails", uuid)
     if step not in trails.LABELS:
         abort(404)
     done = trails.steps(g.db, uuid)

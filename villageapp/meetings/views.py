@@ -12,18 +12,12 @@ from ..access import VILLAGE_READERS, access
 from ..councils import data as councils
 from . import bp, data
 from .forms import AmendForm, formdata, make_meeting_form, meeting_columns, meeting_payload, unfolded
+from ..records import in_village_or_404
 
 READERS = VILLAGE_READERS
 LOCKED = "这份会议记录已经确认，不能直接修改。如果记错了，请点“更正”，写明更正的原因；原来的版本会保留。"
 CONFLICT = ("您保存之前，别人已经改过这份会议记录。您的这份和他的那份都保存在服务器上了，没有丢；"
             "请村里商量后在“需处理”里选定一份。")
-
-
-def _meeting(village, uuid):
-    row = data.meeting(g.db, village, uuid)
-    if row is None:
-        abort(404)
-    return row
 
 
 def _council_name(row):
@@ -83,7 +77,7 @@ def _offline_copy(response):
 @bp.route("/v/<village>/meetings/<uuid>/edit", methods=["GET", "POST"])
 @access("cadre", scope="village")
 def edit(village, uuid):
-    row = _meeting(village, uuid)
+    row = in_village_or_404("meetings", uuid)
     if row["state"] != "draft":
         flash(LOCKED)
         return redirect(url_for("meetings.show", village=village, uuid=uuid))
@@ -108,32 +102,22 @@ def _save(village, record):
     if more:  # "再加一行" without JS: the same page with one more empty row, nothing saved yet
         _add_row(form, more)
         return _page(form, record, edit_id=request.form.get("edit_id", ""), uuid=request.form.get("uuid", ""))
-    uuid = record["uuid"] if record else (request.form.get("uuid") or records.new_uuid())
-    if record is None and request.form.get("uuid") and not records.valid_uuid(request.form["uuid"]):
-        abort(400)
     hashes, problems = _uploaded_photos(village)
-    payload = [p for p in sync.form_payload(request.form) if p[0] != "more"]
-    payload += [["photos", h] for h in hashes]
+    edit = sync.envelope("meeting", record, [p for p in sync.form_payload(request.form) if p[0] != "more"])
+    edit["payload"] += [["photos", h] for h in hashes]
+    uuid, payload = edit["uuid"], edit["payload"]
     if problems:  # a bad photo: show why, keep everything typed and the photos that did arrive
-        form = make_meeting_form(g.db, village, formdata(payload), record=record)
-        form.validate()
+        form = sync.refill("meeting", record, payload)
         form.photo_files.errors = list(form.photo_files.errors) + problems
-        return _page(form, record, edit_id=request.form.get("edit_id") or records.new_uuid(), uuid=uuid, status=422)
+        return _page(form, record, edit_id=edit["edit_id"], uuid=uuid, status=422)
     existing = record or records.by_uuid(g.db, "meetings", uuid)
-    base = request.form.get("base_version", "")
-    edit = {"edit_id": request.form.get("edit_id") or records.new_uuid(), "uuid": uuid, "type": "meeting",
-            "base_version": sync.form_base_version(base), "payload": payload}
     if record is None and existing is not None and _same_content(village, existing, payload):
         flash("这份会议记录已经保存过了，没有重复保存")  # the new-minutes page sent twice (no JS to stop a double tap)
         return redirect(url_for("meetings.show", village=village, uuid=uuid))
-    result = sync.apply_edit(g.db, current_user, village, edit)
+    result = sync.save_form(edit)
     status = result["status"]
-    if status == "invalid" and result.get("errors"):
-        form = make_meeting_form(g.db, village, formdata(payload), record=record)
-        form.validate()
-        return _page(form, record, edit_id=records.new_uuid(), uuid=uuid, status=422)
-    if status not in ("accepted", "conflict", "needs_review"):
-        abort(400)
+    if status == "invalid":
+        return _page(sync.refill("meeting", record, payload), record, edit_id=records.new_uuid(), uuid=uuid, status=422)
     flash({"accepted": f"已保存（回执 {result['receipt']}）。核对无误后请点“确认无误”。",
            "conflict": CONFLICT,
            "needs_review": "这份记录刚被确认了，您的修改作为更正建议保存了，请村里看后决定是否更正。"}[status])
@@ -174,7 +158,7 @@ def _uploaded_photos(village):
 @bp.route("/v/<village>/meetings/<uuid>")
 @access(*READERS, scope="village")
 def show(village, uuid):
-    row = _meeting(village, uuid)
+    row = in_village_or_404("meetings", uuid)
     m = data.view(row, _council_name(row))
     editions = data.editions(g.db, uuid)
     return render_template("meetings/show.html", m=m, editions=editions, arrived=data.arrived(g.db, village, m["photos"]),
@@ -185,7 +169,7 @@ def show(village, uuid):
 @bp.route("/v/<village>/meetings/<uuid>/editions/<int:number>")
 @access(*READERS, scope="village")
 def edition(village, uuid, number):
-    row = _meeting(village, uuid)
+    row = in_village_or_404("meetings", uuid)
     m = data.edition(g.db, uuid, number)
     if m is None:
         abort(404)
@@ -197,14 +181,14 @@ def edition(village, uuid, number):
 @bp.route("/v/<village>/meetings/<uuid>/print")
 @access(*READERS, scope="village")
 def print_view(village, uuid):
-    row = _meeting(village, uuid)
+    row = in_village_or_404("meetings", uuid)
     return render_template("meetings/print.html", m=data.view(row, _council_name(row)))
 
 
 @bp.route("/v/<village>/meetings/<uuid>/confirm", methods=["POST"])
 @access("cadre", scope="village")
 def confirm(village, uuid):
-    row = _meeting(village, uuid)  # CSRFProtect has checked the token of every POST
+    row = in_village_or_404("meetings", uuid)  # CSRFProtect has checked the token of every POST
     _row, problem = data.confirm(g.db, row, current_user.username)
     flash(problem or "已确认（第 1 版）。记录已锁定，以后如有错误只能“更正”。")
     return redirect(url_for("meetings.show", village=village, uuid=uuid))
@@ -213,7 +197,7 @@ def confirm(village, uuid):
 @bp.route("/v/<village>/meetings/<uuid>/actions/<int:item>/<int:action>/done", methods=["POST"])
 @access("cadre", scope="village")
 def action_done(village, uuid, item, action):
-    row = _meeting(village, uuid)
+    row = in_village_or_404("meetings", uuid)
     if row["state"] == "draft":
         flash("草稿里的办理情况，请点“修改”在表里勾“已办好”")
     elif data.mark_done(g.db, row, item, action, current_user.username) is None:
@@ -228,7 +212,7 @@ def action_done(village, uuid, item, action):
 @bp.route("/v/<village>/meetings/<uuid>/amend", methods=["GET", "POST"])
 @access("cadre", scope="village")
 def amend(village, uuid):
-    row = _meeting(village, uuid)
+    row = in_village_or_404("meetings", uuid)
     if row["state"] == "draft":
         flash("这份记录还是草稿，直接修改就可以")
         return redirect(url_for("meetings.edit", village=village, uuid=uuid))
@@ -264,10 +248,7 @@ def amend(village, uuid):
 @bp.route("/v/<village>/files/<sha256>")
 @access(*READERS, scope="village")
 def file(village, sha256):
-    row = data.village_file(g.db, village, sha256.lower())
-    if row is None:
-        abort(404)
-    # named by its content: the bytes behind this address never change; private, as minutes may show people
-    return attachments.send(row["data"], row["content_type"], f"{sha256[:12]}", "private, max-age=31536000, immutable")
+    # private, as minutes may show people
+    return attachments.serve(data.village_file(g.db, village, sha256.lower()), name=sha256[:12])
 
 

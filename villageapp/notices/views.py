@@ -8,17 +8,19 @@ from flask_login import current_user
 import re
 from datetime import timedelta
 
-from .. import attachments, records, throttle
+from .. import attachments, kinds, records, throttle
 from .. import store
 from ..access import access, can_see_village
 from ..clock import now, parse_date
 from . import bp, data
 from .forms import AnswerForm, NoticeForm, ObjectionForm
+from ..records import in_village_or_404
 
 
 def _notice(uuid, public=False):
-    row = next(g.db["notices"].rows_where("uuid = ? and village_code = ?", [uuid, g.village["code"]]), None)
-    if row is None or (public and not data.is_public(row)):
+    """The village's notice; on a public page only once it is published (a draft answers as absent)."""
+    row = in_village_or_404("notices", uuid)
+    if public and not data.is_public(row):
         abort(404)
     return row
 
@@ -49,9 +51,10 @@ def _uploaded_files(form):
 @bp.route("/v/<village>/")
 @access("public", scope="village")
 def village_page(village):
-    running, others = data.public_notices(g.db, village)
-    return _public(render_template("notices/village.html", running=running, others=others,
-                                   days_left=data.days_left, public_page=True))
+    """The village's public page: what each kind of record lets anyone see (kinds.Public), in order."""
+    publics = sorted((public for _kind, public in kinds.registry().collect("public")), key=lambda public: public.order)
+    sections = [(public, public.query(g.db, village)) for public in publics]
+    return _public(render_template("notices/village.html", sections=sections, days_left=data.days_left, public_page=True))
 
 
 @bp.route("/v/<village>/notices/<uuid>")
@@ -68,12 +71,7 @@ def file(village, uuid, sha256):
     notice = _notice(uuid)
     if not data.is_public(notice) and not can_see_village(current_user, village):
         abort(404)
-    row = attachments.get(g.db, uuid, sha256)
-    if row is None:
-        abort(404)
-    # content-addressed: the bytes behind this URL never change
-    return attachments.send(row["data"], row["content_type"], row["filename"],
-                            ("public" if data.is_public(notice) else "private") + ", max-age=31536000, immutable")
+    return attachments.serve(attachments.get(g.db, uuid, sha256), public=data.is_public(notice))
 
 
 @bp.route("/v/<village>/notices/<uuid>/objection", methods=["GET", "POST"])

@@ -13,6 +13,7 @@ from . import bp, data
 from .forms import RELATIONS, EditVillageForm, HouseholdForm, ImportForm, ResidentForm, VillageForm
 from .imports import group_order, import_file
 from .sheets import template_xlsx
+from ..records import in_village_or_404
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 REJECTED_SHOWN = 200  # a phone cannot scroll through thousands of rows; the first ones show the pattern
@@ -106,17 +107,10 @@ def households(village):
     return render_template("registry/households.html", households=shown, total=len(rows), q=q, page=page, pages=pages)
 
 
-def _household(village, uuid):
-    row = next(g.db["households"].rows_where("uuid = ? and village_code = ?", [uuid, village]), None)
-    if row is None:
-        abort(404)
-    return row
-
-
 @bp.route("/v/<village>/households/<uuid>")
 @access("cadre", "town", "county", scope="village")
 def household(village, uuid):
-    row = _household(village, uuid)
+    row = in_village_or_404("households", uuid)
     group = g.db["groups"].get(row["group_uuid"]) if row["group_uuid"] else None
     members = list(g.db["residents"].rows_where("household_uuid = ?", [uuid], order_by="birth_year"))
     return render_template("registry/household.html", household=row, group=group, members=members)
@@ -149,7 +143,7 @@ def new_household(village):
 @bp.route("/v/<village>/households/<uuid>/residents/new", methods=["GET", "POST"])
 @access("cadre", "town", "county", scope="village")
 def new_resident(village, uuid):
-    house = _household(village, uuid)
+    house = in_village_or_404("households", uuid)
     form = ResidentForm()
     if form.validate_on_submit():
         person, name, relation = form.person(), form.name.data.strip(), form.relation.data.strip()

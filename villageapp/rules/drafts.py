@@ -6,7 +6,7 @@ from flask import url_for
 from werkzeug.datastructures import MultiDict
 from wtforms import HiddenField
 
-from .. import sync
+from .. import kinds
 from .forms import ArticleForm
 
 EDITABLE = ("consultation", "draft")
@@ -62,19 +62,29 @@ def article_columns(form):
             "limits": json.dumps(limits) if limits else None, "sort": form.sort_value}
 
 
-sync.register(sync.RecordType(
-    name="rule_article", table="rule_articles", label="村规民约条文", form=make_article_form, to_record=article_columns,
-    url=lambda row: url_for("rules.version", village=row["village_code"], uuid=row["version_uuid"])))
-
-
-def _new_article_pages(village_code):
+def _new_article_pages(db, village_code):
     """The new-article page of the version being drafted, kept on the cadre's phone for use with no signal."""
-    from .. import store
-    db = store.town_db(village_code[:9])
     row = next(db["rule_versions"].rows_where("village_code = ? and stage in ('consultation', 'draft')", [village_code]),
                None)
     return [url_for("rules.new_article", village=village_code, uuid=row["uuid"])] if row else []
 
 
-if _new_article_pages not in sync.OFFLINE_PAGES:
-    sync.OFFLINE_PAGES.append(_new_article_pages)
+def _example(db, village_code):
+    """An article of the version being drafted (a new cycle is started for the example when there is none)."""
+    from . import data
+    row = next(db["rule_versions"].rows_where("village_code = ? and stage in ('consultation', 'draft')", [village_code]),
+               None)
+    if row is None:
+        row, _message = data.start_cycle(db, db["villages"].get(village_code), "system", reason="示例")
+    return [["version", row["uuid"]], ["chapter", "村风民俗"], ["title", "红白喜事"], ["body", "红白喜事从简办理。"],
+            ["banquet_tables", "15"], ["gift_amount", ""]]
+
+
+ARTICLE = kinds.Kind(
+    name="rule_article", table="rule_articles", label="村规民约条文", form=make_article_form, to_record=article_columns,
+    to_payload=article_payload, example=_example, offline_pages=_new_article_pages,
+    url=lambda row: url_for("rules.version", village=row["village_code"], uuid=row["version_uuid"]),
+    export=(("章", "chapter"), ("顺序", "sort"), ("标题", "title"), ("条文", "body")),
+    tables={"rule_articles": "村规民约条文"},
+    fields={"chapter": "章", "limits": "限额", "origin_uuid": "原条文", "banquet_tables": "宴席桌数",
+            "gift_amount": "礼金（元）"})

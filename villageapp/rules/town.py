@@ -4,6 +4,7 @@ from flask import g, render_template, request, url_for
 
 from ..access import access
 from . import bp, data, search
+from .procedure import LABELS, OWNERS
 
 
 @bp.route("/t/<town>/rules/")
@@ -37,3 +38,20 @@ def compare(town):
             arts = [a for a in arts if a["limit_values"]]
         columns.append({"village": s["village"], "current": cur, "articles": arts})
     return render_template("rules/compare.html", topic=topic, columns=columns, limits=data.LIMITS)
+
+
+def versions_for(db, role, village_codes=None):
+    """村规民约 versions whose next step this role takes (the adviser's review, the town's approval and filing…),
+    with the village's name and the step's words, oldest first."""
+    stages = [stage for stage, roles in OWNERS.items() if role in roles]
+    if not stages:
+        return []
+    where, params = [f"rv.stage in ({','.join('?' * len(stages))})"], list(stages)
+    if village_codes is not None:
+        where.append(f"rv.village_code in ({','.join('?' * len(village_codes))})")
+        params += list(village_codes)
+    rows = db.query(f"""select rv.uuid, rv.number, rv.stage, rv.village_code, v.name as village_name,
+                          coalesce(rv.updated_at, rv.created_at) as since
+                        from rule_versions rv join villages v on v.code = rv.village_code
+                        where {' and '.join(where)} order by since""", params)
+    return [{**r, "step": LABELS[r["stage"]]} for r in rows]

@@ -8,6 +8,7 @@ from .. import attachments, records, sync
 from ..access import VILLAGE_READERS, access
 from . import bp, data, drafts, procedure, search
 from .forms import AnswerForm, OpinionForm, StartForm, StepForm
+from ..records import in_village_or_404
 
 COMMENT_MAX = 500
 
@@ -18,13 +19,6 @@ def _public(body, status=200):
     response.headers["Cache-Control"] = "no-cache"
     response.headers["X-Offline-Copy"] = "public"
     return response
-
-
-def _version(uuid):
-    row = data.version(g.db, g.village["code"], uuid)
-    if row is None:
-        abort(404)
-    return row
 
 
 def _published():
@@ -114,7 +108,7 @@ def start(village):
 @bp.route("/v/<village>/rules/versions/<uuid>")
 @access(*VILLAGE_READERS, scope="village")
 def version(village, uuid):
-    row = _version(uuid)
+    row = in_village_or_404("rule_versions", uuid)
     return render_template("rules/version.html", version=row, files=attachments.listing(g.db, uuid), text=data.chapters(data.articles(g.db, uuid)),
                            trail=procedure.steps(g.db, uuid), labels=procedure.LABELS, limits=data.LIMITS,
                            owners=procedure.OWNERS, editable=row["stage"] in ("consultation", "draft"),
@@ -124,7 +118,7 @@ def version(village, uuid):
 @bp.route("/v/<village>/rules/versions/<uuid>/diff")
 @access(*VILLAGE_READERS, scope="village")
 def diff(village, uuid):
-    row = _version(uuid)
+    row = in_village_or_404("rule_versions", uuid)
     base = data.version_by_number(g.db, row["rulebook_uuid"], row["base_number"])
     return render_template("rules/diff.html", version=row, base=base,
                            changes=data.diff(g.db, base["uuid"] if base else None, uuid))
@@ -141,7 +135,7 @@ def _editable(row):
 @access("cadre", scope="village")
 def new_article(village, uuid, article=None):
     """One article, saved through the sync engine like a phone's offline edit (the page works offline too)."""
-    row = _version(uuid)
+    row = in_village_or_404("rule_versions", uuid)
     existing = None
     if article:
         existing = data.article(g.db, uuid, article)
@@ -157,19 +151,11 @@ def new_article(village, uuid, article=None):
         if existing is None:
             response.headers["X-Offline-Copy"] = "form"  # a blank page: the phone may keep it
         return response
-    record_uuid = existing["uuid"] if existing else (request.form.get("uuid") or records.new_uuid())
-    if not records.valid_uuid(record_uuid):
-        abort(400)
-    base = request.form.get("base_version", "")
-    edit = {"edit_id": request.form.get("edit_id") or records.new_uuid(), "uuid": record_uuid, "type": "rule_article",
-            "base_version": sync.form_base_version(base), "payload": sync.form_payload(request.form)}
-    result = sync.apply_edit(g.db, current_user, village, edit)
-    if result["status"] == "invalid" and result.get("errors"):
-        form = drafts.make_article_form(g.db, village, MultiDict([tuple(p) for p in edit["payload"]]), record=existing)
-        form.validate()
-        return _article_page(form, row, existing, uuid=record_uuid, edit_id=records.new_uuid()), 422
-    if result["status"] not in ("accepted", "conflict"):
-        abort(400)
+    edit = sync.envelope("rule_article", existing)
+    result = sync.save_form(edit)
+    if result["status"] == "invalid":
+        form = sync.refill("rule_article", existing, edit["payload"])
+        return _article_page(form, row, existing, uuid=edit["uuid"], edit_id=records.new_uuid()), 422
     flash("已保存这一条" if result["status"] == "accepted" else "这一条别人也同时改了，两份都留着，请到“待定”里选定")
     return redirect(url_for("rules.version", village=village, uuid=uuid))
 
@@ -183,7 +169,7 @@ def _article_page(form, version_row, existing, uuid="", edit_id=""):
 @bp.route("/v/<village>/rules/versions/<uuid>/steps/<step>", methods=["GET", "POST"])
 @access("cadre", "adviser", "town", scope="village")
 def step(village, uuid, step):
-    row = _version(uuid)
+    row = in_village_or_404("rule_versions", uuid)
     try:
         procedure.check(row, step, current_user.role)
     except procedure.StepRefused as refused:
@@ -234,11 +220,8 @@ def _uploaded_files(form):
 @bp.route("/v/<village>/rules/versions/<uuid>/files/<sha256>")
 @access(*VILLAGE_READERS, scope="village")
 def file(village, uuid, sha256):
-    _version(uuid)
-    row = attachments.get(g.db, uuid, sha256)
-    if row is None:
-        abort(404)
-    return attachments.send(row["data"], row["content_type"], row["filename"], "private, max-age=31536000, immutable")
+    in_village_or_404("rule_versions", uuid)
+    return attachments.serve(attachments.get(g.db, uuid, sha256))
 
 
 def _voting_meetings():
