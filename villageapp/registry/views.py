@@ -126,18 +126,27 @@ def new_household(village):
         form.new_group.label.text = "组（如“一组”）"
     if form.validate_on_submit():
         group, head, address = form.group_name(), form.head_name.data.strip(), (form.address.data or "").strip()
-        try:
-            row, created = data.add_household_with_head(
-                g.db, village, group, head, current_user.username, address=address or None,
-                uuid=form.uuid.data or None, **form.person())
-        except records.UuidTaken:
-            abort(400)
-        except data.Duplicate:
-            form.head_name.errors.append(f"{group}已经有户主叫“{head}”、住址相同的一户，不用再添加")
-        else:
+        added = _once(lambda: data.add_household_with_head(g.db, village, group, head, current_user.username,
+                                                           address=address or None, uuid=form.uuid.data or None,
+                                                           **form.person()),
+                      form.head_name, f"{group}已经有户主叫“{head}”、住址相同的一户，不用再添加")
+        if added:
+            row, created = added
             flash(f"已添加：{group} {head} 户" if created else "这一户已经添加过了，没有重复添加")
             return redirect(url_for("registry.household", village=village, uuid=row["uuid"]))
     return render_template("registry/household_form.html", form=form)
+
+
+def _once(add, field, duplicate):
+    """Add a household or a person once: (row, created), or None with the reason next to the field when the same one is
+    already there; a UUID that names somebody else's record is a 400."""
+    try:
+        return add()
+    except records.UuidTaken:
+        abort(400)
+    except data.Duplicate:
+        field.errors.append(duplicate)
+    return None
 
 
 @bp.route("/v/<village>/households/<uuid>/residents/new", methods=["GET", "POST"])
@@ -150,15 +159,11 @@ def new_resident(village, uuid):
         if relation == "户主" and name != house["head_name"]:
             form.relation.errors.append(f"这一户的户主是 {house['head_name']}，请填此人与户主的关系")
         else:
-            try:
-                _row, created = data.add_resident_once(g.db, uuid, name, current_user.username, relation=relation,
-                                                       uuid=form.uuid.data or None, **person)
-            except records.UuidTaken:
-                abort(400)
-            except data.Duplicate:
-                form.name.errors.append(f"这一户已经有 {name}（{person['birth_year'] or '没填出生年份'}）了")
-            else:
-                flash(f"已添加：{name}" if created else "这个人已经添加过了，没有重复添加")
+            added = _once(lambda: data.add_resident_once(g.db, uuid, name, current_user.username, relation=relation,
+                                                         uuid=form.uuid.data or None, **person),
+                          form.name, f"这一户已经有 {name}（{person['birth_year'] or '没填出生年份'}）了")
+            if added:
+                flash(f"已添加：{name}" if added[1] else "这个人已经添加过了，没有重复添加")
                 return redirect(url_for("registry.household", village=village, uuid=uuid))
     return render_template("registry/resident_form.html", form=form, household=house, relations=RELATIONS)
 
