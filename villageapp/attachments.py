@@ -8,7 +8,7 @@ import io
 import threading
 import warnings
 
-from flask import current_app, send_file
+from flask import abort, current_app, send_file
 from PIL import Image
 
 from .clock import now_iso
@@ -174,7 +174,48 @@ def village_file(db, village_code, sha256):
                          "where f.sha256 = ? and o.village_code = ?", [sha256, village_code]), None)
 
 
+# ---- which files a record lists (meeting photos): one row per (record, file), in the record's order ----------------
+
+def link(db, table, record_uuid, hashes, actor):
+    """Make the files linked to a record exactly `hashes`, in that order (a hash listed twice counts once). A file may be
+    linked before its bytes arrive: a phone sends the record and each photo on its own, in any order."""
+    wanted = list(dict.fromkeys(hashes))
+    with write(db):
+        have = {r["sha256"]: r for r in db["record_files"].rows_where("record_uuid = ?", [record_uuid])}
+        gone = [h for h in have if h not in wanted]
+        if gone:
+            marks = ",".join("?" * len(gone))
+            db.execute(f"delete from record_files where record_uuid = ? and sha256 in ({marks})", [record_uuid, *gone])
+        stamp = now_iso()
+        for sort, sha256 in enumerate(wanted):
+            old = have.get(sha256)
+            if old is None:
+                db["record_files"].insert({"table": table, "record_uuid": record_uuid, "sha256": sha256, "sort": sort,
+                                           "created_at": stamp, "created_by": actor})
+            elif old["sort"] != sort:
+                db["record_files"].update((record_uuid, sha256), {"sort": sort})
+
+
+def linked(db, record_uuid):
+    """The SHA-256 names of the files linked to a record, in the record's order."""
+    return [r[0] for r in db.execute("select sha256 from record_files where record_uuid = ? order by sort",
+                                     [record_uuid])]
+
+
 # ---- serving ---------------------------------------------------------------------------------------------
+
+YEAR = 31536000
+
+
+def serve(row, name=None, public=False):
+    """The one way a stored file is answered: 404 when there is no row (absent, or not this person's to see), else
+    its bytes under `name` (default: its filename). Files are named by their content, so the bytes behind an address
+    never change: cached for a year, privately unless the record they belong to is public."""
+    if row is None:
+        abort(404)
+    cache = f"{'public' if public else 'private'}, max-age={YEAR}, immutable"
+    return send(row["data"], row["content_type"], row["filename"] if name is None else name, cache)
+
 
 def send(data, content_type, filename, cache):
     """A stored file as a response: images shown inline, anything else (PDF) as a download; never sniffed, and under

@@ -186,6 +186,27 @@ def _record(**columns):
     return {**RECORD_COLUMNS, **columns}
 
 
+def synced_table(db, name, columns, *, foreign_keys=(), indexes=(), unique_indexes=(), not_null=(), defaults=None):
+    """Create the table of a kind of record that phones sync (for new kinds; the tables made before it are not rebuilt).
+    It always has the record columns (uuid as the key, version, created/updated), village_code (a village of this town)
+    and conflict (0, or 1 while two edits wait for a person), an index on (village_code, created_at), and is STRICT:
+    SQLite refuses a value of the wrong type instead of storing it. `columns` are the kind's own: {name: type}."""
+    clash = set(columns) & {*RECORD_COLUMNS, "village_code", "conflict"}
+    if clash:
+        raise ValueError(f"{name}: {sorted(clash)} are record columns, added by synced_table")
+    table = db[name]
+    table.create({"uuid": str, "village_code": str, **columns, **RECORD_COLUMNS, "conflict": int}, pk="uuid",
+                 not_null={"village_code", "version", "created_at", "updated_at", "conflict", *not_null},
+                 defaults={"conflict": 0, **(defaults or {})},
+                 foreign_keys=[("village_code", "villages", "code"), *foreign_keys], strict=True)
+    table.create_index(["village_code", "created_at"])
+    for index in indexes:
+        table.create_index(list(index))
+    for index in unique_indexes:
+        table.create_index(list(index), unique=True)
+    return table
+
+
 @directory_migrations()
 def m001_directory(db):
     db["towns"].create({"code": str, "name": str, "created_at": str}, pk="code", not_null={"name"})
@@ -402,3 +423,20 @@ def m009_rule_fts(db):
     db.execute("drop table if exists rule_fts")
     db["rule_articles"].enable_fts(["chapter", "title", "body"], fts_version="FTS5", tokenize="trigram",
                                    create_triggers=True)
+
+
+@town_migrations()
+def m010_record_files(db):
+    # which files (sent by their SHA-256) a record lists, in its order: a link per (record, file), so "the photos of
+    # this meeting" and "the records that show this photo" are lookups, not searches through JSON text. A file may be
+    # linked before its bytes arrive (a phone sends each photo on its own), so sha256 is not a foreign key of files.
+    db["record_files"].create({"table": str, "record_uuid": str, "sha256": str, "sort": int, "created_at": str,
+                               "created_by": str}, pk=("record_uuid", "sha256"),
+                              not_null={"table", "sort", "created_at"}, strict=True)
+    db["record_files"].create_index(["sha256"])
+    # the meetings of before list their photos as a JSON list (meetings.photos, still kept as the phone sends it)
+    db.execute("""insert or ignore into record_files ([table], record_uuid, sha256, sort, created_at, created_by)
+                  select 'meetings', m.uuid, p.value, p.key, coalesce(m.updated_at, m.created_at, ''), m.created_by
+                  from meetings m, json_each(case when json_valid(m.photos) and json_type(m.photos) = 'array'
+                                                  then m.photos end) p
+                  where p.type = 'text'""")
