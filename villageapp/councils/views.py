@@ -4,13 +4,13 @@ from flask import abort, flash, g, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from .. import records
-from ..access import VILLAGE_READERS, access
+from ..access import access
 from ..clock import today
-from . import bp, data
+from . import COUNCIL, bp, data
 from .forms import EndForm, MemberForm
 from ..records import in_village_or_404
 
-READERS = VILLAGE_READERS
+READERS = COUNCIL.readers  # who reads, from the manifest (kinds.Kind); the village's cadres write
 
 
 @bp.route("/v/<village>/councils/")

@@ -4,12 +4,12 @@ from flask import abort, flash, g, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from .. import records
-from ..access import VILLAGE_READERS, access
+from ..access import access
 from ..forms import choices
-from . import bp, trails
+from . import TRAIL, bp, trails
 from ..records import in_village_or_404
 
-READERS = VILLAGE_READERS
+READERS = TRAIL.readers  # who reads, from the manifest (kinds.Kind); the village's cadres write
 
 
 @bp.route("/v/<village>/meetings/trails/")

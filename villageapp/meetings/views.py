@@ -8,13 +8,13 @@ from flask_login import current_user
 
 from .. import attachments, records, sync
 from .. import store
-from ..access import VILLAGE_READERS, access
+from ..access import access
 from ..councils import data as councils
-from . import bp, data
+from . import MEETING, bp, data
 from .forms import AmendForm, formdata, make_meeting_form, meeting_columns, meeting_payload, unfolded
 from ..records import in_village_or_404
 
-READERS = VILLAGE_READERS
+READERS = MEETING.readers  # who reads, from the manifest (kinds.Kind); the village's cadres write
 LOCKED = "这份会议记录已经确认，不能直接修改。如果记错了，请点“更正”，写明更正的原因；原来的版本会保留。"
 CONFLICT = ("您保存之前，别人已经改过这份会议记录。您的这份和他的那份都保存在服务器上了，没有丢；"
             "请村里商量后在“需处理”里选定一份。")
