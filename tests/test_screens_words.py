@@ -4,8 +4,7 @@ import re
 
 from conftest import CHENGGUAN, CHIHE, CHIHE_TOWN, COUNTY, GUYAN, GUYAN_VILLAGE, LAWYER, MINGXING, MINGXING_VILLAGE
 
-from villageapp import store
-from villageapp.audit import ACTIONS, FIELDS, TABLES
+from villageapp import audit, store
 
 INTERNAL = {"_sqlite_migrations", "audit"}
 
@@ -18,16 +17,32 @@ def town(app, code=CHIHE_TOWN):
 # ---- 3. the audit log ------------------------------------------------------------------------------
 
 def test_every_table_and_action_the_audit_log_can_name_has_chinese_words(app):
+    """The words are audit.py's common ones merged with every registered kind's (its manifest's tables, fields, actions)."""
     db = town(app)
-    tables = {t for t in db.table_names() if not t.startswith("rule_articles_fts")} - INTERNAL
-    assert tables - set(TABLES) == set(), "a table without a Chinese name in audit.TABLES"
+    with app.app_context():
+        tables, fields, actions = audit.tables(), audit.fields(), audit.actions()
+    names = {t for t in db.table_names() if not t.startswith("rule_articles_fts")} - INTERNAL
+    assert names - set(tables) == set(), "a table without a Chinese name in audit.TABLES or a kind's tables"
     audited = {r["table"] for r in db.query("select distinct [table] from audit")} | {"objections", "rule_opinions"}
     columns = {c.name for t in audited for c in db[t].columns} - {"created_at", "updated_at", "version"}
-    assert columns - set(FIELDS) == set(), "a column without a Chinese name in audit.FIELDS"
+    assert columns - set(fields) == set(), "a column without a Chinese name in audit.FIELDS or a kind's fields"
     used = {r["action"] for r in db.query("select distinct action from audit")}
-    assert used - set(ACTIONS) == set()
+    assert used - set(actions) == set()
     for step in ("consultation", "draft", "review", "approval", "vote", "filing", "publish"):
-        assert "rule_" + step in ACTIONS
+        assert "rule_" + step in actions
+
+
+def test_a_kinds_audit_words_come_from_its_manifest(app):
+    """A kind adds its words by declaring them; audit.py keeps only those common to every record."""
+    from villageapp import kinds
+    with app.app_context():
+        rulebook = kinds.kind("rulebook")
+        assert rulebook.tables["rule_versions"] == audit.tables()["rule_versions"] == "村规民约的一版"
+        assert "rule_versions" not in audit.TABLES and "rule_review" not in audit.ACTIONS
+        assert audit.actions()["rule_review"] == "村规民约·法律顾问审查"
+        assert audit.values()["stage"]["review"] == "法律顾问审查"  # a kind's coded values may live in its own module
+        assert audit.values()["status"] == {"published": "已发布", "withdrawn": "已撤回", "open": "待答复",
+                                             "answered": "已答复", "adopted": "已采纳"}
 
 
 def test_audit_log_speaks_chinese_names_people_and_folds_each_entry(app, client, auth):
