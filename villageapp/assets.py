@@ -9,9 +9,12 @@ from webassets.version import FileManifest
 
 assets = Environment()
 css = Bundle("css/base.css", filters="rcssmin", output="gen/app.%(version)s.css")
-js = Bundle("js/app.js", filters="rjsmin", output="gen/app.%(version)s.js")
-# cadres' pages only (public pages stay light): the outbox, also loaded by the service worker, and the offline forms
-outbox = Bundle("js/outbox.js", filters="rjsmin", output="gen/outbox.%(version)s.js")
+# uuid4.js is in both bundles: the service worker loads only the outbox (it defines it once on a page with both)
+js = Bundle("js/uuid4.js", "js/app.js", filters="rjsmin", output="gen/app.%(version)s.js")
+# cadres' pages only (public pages stay light): the outbox, also loaded by the service worker, and the offline forms.
+# The outbox's parts, in this order (each adds to the one before; see js/outbox/storage.js), make one file
+outbox = Bundle("js/uuid4.js", *(f"js/outbox/{part}.js" for part in ("storage", "lease", "transport", "records", "backup", "api")),
+                filters="rjsmin", output="gen/outbox.%(version)s.js")
 forms = Bundle("js/forms.js", filters="rjsmin", output="gen/forms.%(version)s.js")
 
 

@@ -1,5 +1,5 @@
 /* The little script every page loads: registers the service worker, shows the offline bar,
-   fills client-made record UUIDs and asks before destructive buttons. No dependencies. */
+   fills client-made record UUIDs (uuid4.js) and asks before destructive buttons. Needs nothing outside its bundle. */
 (function () {
   "use strict";
   // 大字模式: one tap in the header makes all text about 1.4× larger; remembered on this phone
@@ -67,14 +67,6 @@
   }
   window.addEventListener("online", showNet);
   window.addEventListener("offline", showNet);
-  function uuid4() {
-    if (window.crypto && crypto.randomUUID) return crypto.randomUUID();
-    var b = new Uint8Array(16);
-    (window.crypto || window.msCrypto).getRandomValues(b);
-    b[6] = (b[6] & 15) | 64; b[8] = (b[8] & 63) | 128;
-    var h = Array.prototype.map.call(b, function (x) { return (x + 256).toString(16).slice(1); }).join("");
-    return h.slice(0, 8) + "-" + h.slice(8, 12) + "-" + h.slice(12, 16) + "-" + h.slice(16, 20) + "-" + h.slice(20);
-  }
   // coming back to a page with the Back button: its buttons work again
   window.addEventListener("pageshow", function () {
     Array.prototype.forEach.call(document.querySelectorAll("button[data-label]"), function (b) {
@@ -111,7 +103,7 @@
     });
     // a record's identity is made on the phone when the form opens; without JS the server makes one on POST
     Array.prototype.forEach.call(document.querySelectorAll("input[data-client-uuid]"), function (el) {
-      if (!el.value) el.value = uuid4();
+      if (!el.value) el.value = window.villageUuid4();  // uuid4.js, first in this bundle
     });
     // a file over the limit is refused before it is sent over a weak signal (the server checks again)
     Array.prototype.forEach.call(document.querySelectorAll("input[type=file][data-max-bytes]"), function (input) {

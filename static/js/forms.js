@@ -191,7 +191,7 @@
     var load = wanted ? OB.draft(wanted) : OB.draft(idInput.value);
     load.then(function (d) {
       if (!d || d.type !== form.getAttribute("data-sync-type")) return;
-      if (!wanted && (d.state === "sent" || (baseInput && String(d.base_version) !== baseInput.value))) return;
+      if (!wanted && baseInput && String(d.base_version) !== baseInput.value) return;
       current = d; idInput.value = d.uuid; fill(form, d.payload || []);
       if (d.state === "needs_fix") showErrors(form, d.errors, d.last_error);
       show((STATE_WORDS[d.state] || "草稿") + " · 手机上的内容，" + hhmm(d.updated_at) + " 保存");
