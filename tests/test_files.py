@@ -43,23 +43,23 @@ def jpeg(shade=255):
 
 def test_link_sets_a_records_files_to_exactly_the_list_in_its_order(db):
     record = records.new_uuid()
-    attachments.link(db, "meetings", record, [sha(1), sha(2), sha(3)], "mingxing")
+    attachments.link(db, "meetings", record, MINGXING_VILLAGE, [sha(1), sha(2), sha(3)], "mingxing")
     assert attachments.linked(db, record) == [sha(1), sha(2), sha(3)]
     first = db["record_files"].get((record, sha(2)))
     assert first["table"] == "meetings" and first["created_by"] == "mingxing"
-    attachments.link(db, "meetings", record, [sha(3), sha(2), sha(4), sha(3)], "guyan")  # reordered, one gone, one new
+    attachments.link(db, "meetings", record, MINGXING_VILLAGE, [sha(3), sha(2), sha(4), sha(3)], "guyan")  # reordered, one gone, one new
     assert attachments.linked(db, record) == [sha(3), sha(2), sha(4)]
     assert db["record_files"].get((record, sha(2)))["created_by"] == "mingxing"  # a link kept is the same link
-    attachments.link(db, "meetings", record, [], "mingxing")
+    attachments.link(db, "meetings", record, MINGXING_VILLAGE, [], "mingxing")
     assert attachments.linked(db, record) == []
     assert attachments.linked(db, records.new_uuid()) == []
 
 
 def test_links_of_one_record_leave_the_others_alone_and_a_file_may_be_linked_by_several(db):
     one, two = records.new_uuid(), records.new_uuid()
-    attachments.link(db, "meetings", one, [sha(1), sha(2)], "mingxing")
-    attachments.link(db, "meetings", two, [sha(2)], "mingxing")
-    attachments.link(db, "meetings", one, [sha(1)], "mingxing")
+    attachments.link(db, "meetings", one, MINGXING_VILLAGE, [sha(1), sha(2)], "mingxing")
+    attachments.link(db, "meetings", two, MINGXING_VILLAGE, [sha(2)], "mingxing")
+    attachments.link(db, "meetings", one, MINGXING_VILLAGE, [sha(1)], "mingxing")
     assert attachments.linked(db, one) == [sha(1)] and attachments.linked(db, two) == [sha(2)]
     plan = " ".join(r[3] for r in db.execute("explain query plan select record_uuid from record_files where sha256 = ?",
                                              [sha(2)]))
@@ -69,8 +69,8 @@ def test_links_of_one_record_leave_the_others_alone_and_a_file_may_be_linked_by_
 def test_the_link_table_is_strict_and_refuses_a_record_without_its_table(db):
     assert "STRICT" in db["record_files"].schema
     with pytest.raises(sqlite3.IntegrityError):
-        db["record_files"].insert({"table": "meetings", "record_uuid": records.new_uuid(), "sha256": sha(1),
-                                   "sort": "first", "created_at": "2026-01-01"})
+        db["record_files"].insert({"table": "meetings", "record_uuid": records.new_uuid(), "village_code": MINGXING_VILLAGE,
+                                   "sha256": sha(1), "sort": "first", "created_at": "2026-01-01"})
     with pytest.raises(sqlite3.IntegrityError):
         db["record_files"].insert({"record_uuid": records.new_uuid(), "sha256": sha(1), "sort": 0,
                                    "created_at": "2026-01-01"})

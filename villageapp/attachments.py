@@ -176,8 +176,8 @@ def village_file(db, village_code, sha256):
 
 # ---- which files a record lists (meeting photos): one row per (record, file), in the record's order ----------------
 
-def link(db, table, record_uuid, hashes, actor):
-    """Make the files linked to a record exactly `hashes`, in that order (a hash listed twice counts once). A file may be
+def link(db, table, record_uuid, village_code, hashes, actor):
+    """Make the files linked to a record (of this village) exactly `hashes`, in that order (a hash listed twice counts once). A file may be
     linked before its bytes arrive: a phone sends the record and each photo on its own, in any order."""
     wanted = list(dict.fromkeys(hashes))
     with write(db):
@@ -190,8 +190,8 @@ def link(db, table, record_uuid, hashes, actor):
         for sort, sha256 in enumerate(wanted):
             old = have.get(sha256)
             if old is None:
-                db["record_files"].insert({"table": table, "record_uuid": record_uuid, "sha256": sha256, "sort": sort,
-                                           "created_at": stamp, "created_by": actor})
+                db["record_files"].insert({"table": table, "record_uuid": record_uuid, "village_code": village_code,
+                                           "sha256": sha256, "sort": sort, "created_at": stamp, "created_by": actor})
             elif old["sort"] != sort:
                 db["record_files"].update((record_uuid, sha256), {"sort": sort})
 

@@ -52,11 +52,11 @@ def fields():
 
 
 def values():
-    """column → {coded value → words}. A kind may give a column's map as a hook (kinds.later) that returns it."""
+    """column → {coded value → words}: the common ones, then each kind's."""
     out = {column: dict(words) for column, words in VALUES.items()}
     for _kind, columns in kinds.registry().collect("values"):
         for column, words in columns.items():
-            out.setdefault(column, {}).update(words() if callable(words) else words)
+            out.setdefault(column, {}).update(words)
     return out
 
 

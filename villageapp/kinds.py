@@ -182,12 +182,10 @@ class DemoContext:
 
 
 def later(module, name):
-    """A hook, or a value, that lives in a module imported only when it is used (e.g. a feature's demo.py, which the
-    app never needs): kinds.later("villageapp.registry.demo", "build"). Calling it calls the function, or returns the
-    value (a dict of words, say) when the name is not a function."""
+    """A hook that lives in a module imported only when it is called (e.g. a feature's demo.py, which a serving app
+    never needs): kinds.later("villageapp.registry.demo", "build")."""
     def hook(*args, **kwargs):
         from importlib import import_module
-        target = getattr(import_module(module), name)
-        return target(*args, **kwargs) if callable(target) else target
+        return getattr(import_module(module), name)(*args, **kwargs)
     hook.__qualname__ = f"{module}.{name}"
     return hook

@@ -430,13 +430,16 @@ def m010_record_files(db):
     # which files (sent by their SHA-256) a record lists, in its order: a link per (record, file), so "the photos of
     # this meeting" and "the records that show this photo" are lookups, not searches through JSON text. A file may be
     # linked before its bytes arrive (a phone sends each photo on its own), so sha256 is not a foreign key of files.
-    db["record_files"].create({"table": str, "record_uuid": str, "sha256": str, "sort": int, "created_at": str,
-                               "created_by": str}, pk=("record_uuid", "sha256"),
-                              not_null={"table", "sort", "created_at"}, strict=True)
+    db["record_files"].create({"table": str, "record_uuid": str, "village_code": str, "sha256": str, "sort": int,
+                               "created_at": str, "created_by": str}, pk=("record_uuid", "sha256"),
+                              not_null={"table", "village_code", "sort", "created_at"},
+                              foreign_keys=[("village_code", "villages", "code")], strict=True)
     db["record_files"].create_index(["sha256"])
+    db["record_files"].create_index(["village_code"])
     # the meetings of before list their photos as a JSON list (meetings.photos, still kept as the phone sends it)
-    db.execute("""insert or ignore into record_files ([table], record_uuid, sha256, sort, created_at, created_by)
-                  select 'meetings', m.uuid, p.value, p.key, coalesce(m.updated_at, m.created_at, ''), m.created_by
+    db.execute("""insert or ignore into record_files ([table], record_uuid, village_code, sha256, sort, created_at, created_by)
+                  select 'meetings', m.uuid, m.village_code, p.value, p.key, coalesce(m.updated_at, m.created_at, ''),
+                    m.created_by
                   from meetings m, json_each(case when json_valid(m.photos) and json_type(m.photos) = 'array'
                                                   then m.photos end) p
                   where p.type = 'text'""")

@@ -245,7 +245,7 @@ def _write(db, actor, village_code, edit, record_type, form):
     else:
         status = "conflict"
     if status == "accepted" and getattr(record_type, "files", None):  # the files the record lists, linked in its order
-        attachments.link(db, record_type.table, row["uuid"], form[record_type.files].data or [], actor)
+        attachments.link(db, record_type.table, row["uuid"], village_code, form[record_type.files].data or [], actor)
     if status != "accepted":
         db[record_type.table].update(row["uuid"], {"conflict": 1})
         audit.record(db, actor, status, record_type.table, row["uuid"], village_code,

@@ -5,6 +5,7 @@ Who may do what: the village's cadres write; the legal adviser, town staff and t
 from flask import Blueprint, url_for
 
 from .. import kinds
+from .quorum import BASES
 from .forms import make_meeting_form, meeting_columns, meeting_payload
 
 bp = Blueprint("meetings", __name__)
@@ -75,7 +76,7 @@ MEETING = kinds.Kind(
             "eligible_basis": "应到人数依据", "agenda": "议题", "photos": "照片", "edition": "版次",
             "confirmed_at": "确认时间", "confirmed_by": "确认人", "amend_reason": "更正理由", "meeting_uuid": "会议"},
     values={"state": {"draft": "草稿", "confirmed": "已确认", "amended": "已更正"},
-            "eligible_basis": kinds.later("villageapp.meetings.quorum", "BASES")},
+            "eligible_basis": BASES},
     demo=kinds.later("villageapp.meetings.demo", "build"))
 TRAIL = kinds.Kind(name="trail", table="trails", label="四议两公开", tiles=_trail_tiles,
                    tables={"trails": "四议两公开", "trail_steps": "四议两公开的一步"}, fields={"matter": "事项"})

@@ -85,6 +85,7 @@ def amend(db, row, columns, reason, actor):
                                                             "amend_reason": reason, "confirmed_at": now_iso(),
                                                             "confirmed_by": actor},
                              actor, action="amend", summary=f"更正会议记录（第 {edition} 版）：{reason}")
+        attachments.link(db, "meetings", row["uuid"], row["village_code"], json.loads(row["photos"] or "[]"), actor)
         _snapshot(db, row, reason)
     return row, None
 

@@ -3,6 +3,7 @@ publication (procedure.py), villagers' opinions, full-text search and the town's
 from flask import Blueprint, url_for
 
 from .. import kinds
+from .procedure import LABELS
 
 bp = Blueprint("rules", __name__)
 
@@ -65,7 +66,7 @@ RULEBOOK = kinds.Kind(
     fields={"number": "版本号", "base_number": "修订自", "stage": "办理到", "agenda_item": "议题", "filing_no": "备案号",
             "filed_on": "备案日期", "published_on": "公布日期", "current_version": "现行版本", "rulebook_uuid": "村规民约",
             "version_uuid": "版本"},
-    values={"stage": kinds.later("villageapp.rules.procedure", "LABELS"),
+    values={"stage": LABELS,
             "status": {"open": "待答复", "answered": "已答复", "adopted": "已采纳"}},
     demo=kinds.later("villageapp.rules.demo", "build"))
 
