@@ -57,7 +57,7 @@ class Public:
     privacy: str
     paths: tuple = ()
     order: int = 50
-    example: Callable = None  # example(db, village_code) -> (text the page must show, text it must never show), after
+    example: Callable = None  # example(db, village_code) -> (a text the page must show, [texts it must never show]), after
                               # making one record of each: the privacy rule, tested for every kind (tests/test_kinds.py)
 
 
