@@ -2,7 +2,7 @@
 ways back, the household list (actions first, paged), and Chinese quotes and people's names instead of usernames."""
 import re
 
-from conftest import CHENGGUAN, CHIHE, CHIHE_TOWN, COUNTY, GUYAN, GUYAN_VILLAGE, LAWYER, MINGXING, MINGXING_VILLAGE
+from conftest import CHIHE, CHIHE_TOWN, COUNTY, LAWYER, MINGXING, MINGXING_VILLAGE
 
 from villageapp import audit, store
 

@@ -13,7 +13,7 @@ from wtforms import IntegerField, StringField
 from wtforms.validators import DataRequired, NumberRange
 
 from villageapp import store
-from villageapp import kinds, sync
+from villageapp import kinds
 from villageapp.forms import Form
 
 from conftest import CHIHE, CHIHE_TOWN, GUYAN, MINGXING, MINGXING_VILLAGE, PASSWORD, csrf_from
