@@ -443,3 +443,42 @@ def m010_record_files(db):
                   from meetings m, json_each(case when json_valid(m.photos) and json_type(m.photos) = 'array'
                                                   then m.photos end) p
                   where p.type = 'text'""")
+
+
+@town_migrations()
+def m011_reviews(db):
+    # settings a town changes without code (as JSON values): 道德评议 categories, the appeal window, …
+    db["town_settings"].create({"key": str, "value": str, "updated_at": str, "updated_by": str}, pk="key",
+                               not_null={"value"}, strict=True)
+    # 道德评议: sessions of the village's 道德评议会 (each linked to its minutes: who attended comes from there) and cases
+    synced_table(db, "review_sessions", {"title": str, "kind": str, "held_on": str, "meeting_uuid": str, "note": str},
+                 not_null=("title", "kind", "held_on"), foreign_keys=[("meeting_uuid", "meetings", "uuid")],
+                 indexes=[("village_code", "held_on")])
+    # a case keeps the subject's name as it was filed (the register may change), and the category as words: a town that
+    # renames its categories later does not rewrite old cases
+    synced_table(db, "review_cases", {
+        "subject_type": str, "subject_uuid": str, "household_uuid": str, "subject_name": str, "kind": str, "category": str,
+        "facts": str, "photos": str, "source": str, "source_name": str, "stage": str, "session_uuid": str,
+        "present": int, "votes_for": int, "votes_against": int, "votes_abstain": int, "conclusion": str, "help_plan": str,
+        "helper": str, "reviewed_on": str, "told_on": str, "told_how": str, "reply": str, "replied_on": str,
+        "appeal_on": str, "appeal_reason": str, "appeal_outcome": str, "appeal_note": str, "appeal_decided_on": str,
+        "closed_on": str, "close_note": str, "consent": str, "public_anonymous": int, "adviser_granted": int},
+        not_null=("subject_type", "subject_uuid", "subject_name", "kind", "category", "facts", "stage", "consent",
+                  "public_anonymous", "adviser_granted"),
+        defaults={"stage": "new", "consent": "none", "public_anonymous": 0, "adviser_granted": 0},
+        foreign_keys=[("session_uuid", "review_sessions", "uuid"), ("household_uuid", "households", "uuid")],
+        indexes=[("village_code", "stage"), ("subject_uuid",), ("household_uuid",), ("session_uuid",)])
+    # every step taken on a case (vote, telling, reply, appeal, visits, closure), with who took it and when
+    db["review_steps"].create({"id": int, "case_uuid": str, "village_code": str, "step": str, "done_on": str, "note": str,
+                               "data": str, "actor": str, "role": str, "created_at": str},
+                              pk="id", not_null={"case_uuid", "village_code", "step", "done_on", "created_at"},
+                              foreign_keys=[("case_uuid", "review_cases", "uuid"), ("village_code", "villages", "code")],
+                              strict=True)
+    db["review_steps"].create_index(["case_uuid", "id"])
+    # the praised subject's consent to be named in public (given or withdrawn: who, when, how), kept as a history
+    db["review_consents"].create({"id": int, "case_uuid": str, "village_code": str, "action": str, "by_name": str,
+                                  "how": str, "on_date": str, "recorded_by": str, "created_at": str},
+                                 pk="id", not_null={"case_uuid", "village_code", "action", "by_name", "how", "on_date"},
+                                 foreign_keys=[("case_uuid", "review_cases", "uuid"), ("village_code", "villages", "code")],
+                                 strict=True)
+    db["review_consents"].create_index(["case_uuid", "id"])
