@@ -14,7 +14,8 @@ def counts(path):
     towns = {}
     for name in sorted(n for n in os.listdir(path / "towns") if n.endswith(".db")):
         db = sqlite_utils.Database(path / "towns" / name)
-        towns[name] = {t: db[t].count for t in ("villages", "households", "residents", "notices")}
+        towns[name] = {t: db[t].count for t in ("villages", "households", "residents", "notices", "review_sessions",
+                                                "review_cases", "review_steps")}
     users = sqlite_utils.Database(path / "directory.db")["users"].count
     return towns, users
 
@@ -29,6 +30,7 @@ def test_demo_builds_once_and_running_it_again_adds_nothing(tmp_path, monkeypatc
     before = counts(tmp_path)
     assert len(before[0]) == 2 and before[1] == len(demo.ACCOUNTS)
     assert all(c["villages"] == 3 and c["households"] == 3 * 40 for c in before[0].values())
+    assert all(c["review_sessions"] == 3 and c["review_cases"] == 3 * 6 for c in before[0].values())
     second = runner.invoke(args=["demo", "--no-serve"])
     assert second.exit_code == 0, second.output
     assert counts(tmp_path) == before
