@@ -98,6 +98,17 @@ ROUTES = {
     "rules.town": ("GET", T + "/rules/", "town county", 200),
     "rules.town_search": ("GET", T + "/rules/search?q=彩礼", "town county", 200),
     "rules.compare": ("GET", T + "/rules/compare", "town county", 200),
+    "reviews.index": ("GET", V + "/reviews/", "cadre adviser town", 200),
+    "reviews.new": ("GET", V + "/reviews/new", "cadre", 200),
+    "reviews.edit": ("GET", V + "/reviews/{review_new}/edit", "cadre", 200),
+    "reviews.show": ("GET", V + "/reviews/{review}", "cadre adviser town", 200),  # the adviser: granted by the town
+    "reviews.step": ("GET", V + "/reviews/{review}/steps/tell", "cadre", 200),
+    "reviews.print_case": ("GET", V + "/reviews/{review}/print", "cadre adviser town", 200),
+    "reviews.file": ("GET", V + "/reviews/{review}/files/{review_photo}", "cadre adviser town", 200),
+    "reviews.red_list": ("GET", V + "/reviews/red-list", "cadre town", 200),
+    "reviews.new_session": ("GET", V + "/reviews/sessions/new", "cadre", 200),
+    "reviews.history": ("GET", V + "/reviews/subjects/{household}", "cadre adviser town", 200),
+    "reviews.settings": ("GET", T + "/reviews/settings", "town", 200),
     "conflicts.index": ("GET", V + "/conflicts/", "cadre town county", 200),
     "conflicts.show": ("GET", V + "/conflicts/{revision}", "cadre town county", 200),
     "sync.outbox": ("GET", "/outbox", "cadre adviser town county", 200),
@@ -155,12 +166,34 @@ def add_ids(app):
         rule_article = next(db["rule_articles"].rows_where("version_uuid = ?", [rule_version["uuid"]]))
         rule_opinion = next(db["rule_opinions"].rows_where("version_uuid = ?", [rule_version["uuid"]]))
         rule_file = attachments.add(db, rule_version["uuid"], "审查意见.pdf", "application/pdf", b"%PDF-1.4 rules", "test")
+        review_ids = _review_ids(db, household, meeting_ids["photo"])
         db.close()
     app.ids = {"notice": notice["uuid"], "sha256": sha, "objection": objection["uuid"],
                "household": household["uuid"], "cadre_id": cadre_id, **meeting_ids,
                "rule_version": rule_version["uuid"], "rule_article": rule_article["uuid"],
-               "rule_opinion": rule_opinion["uuid"], "rule_file": rule_file}
+               "rule_opinion": rule_opinion["uuid"], "rule_file": rule_file, **review_ids}
     return app
+
+
+def _review_ids(db, household, photo):
+    """明星村's 道德评议: a case just written (to edit) and a voted praise with a photo that the town opened to the
+    adviser (to read, to tell the subject, to print)."""
+    from types import SimpleNamespace
+
+    from villageapp import records
+    from villageapp.reviews import _example_meeting, data, procedure
+    v, cadre = MINGXING_VILLAGE, SimpleNamespace(username=MINGXING, role="cadre")
+    meeting = _example_meeting(db, v)
+    session = data.add_session(db, v, {"title": "矩阵评议会", "kind": "ad_hoc", "held_on": meeting["starts_at"][:10],
+                                       "meeting_uuid": meeting["uuid"]}, MINGXING)
+    columns = {"village_code": v, "subject_type": "household", "subject_uuid": household["uuid"],
+               "household_uuid": household["uuid"], "subject_name": household["head_name"] + "户", "kind": "praise",
+               "category": "孝老爱亲", "facts": "照顾老人", "source": "member"}
+    voted, _ = records.create(db, "review_cases", {**columns, "photos": f'["{photo}"]'}, MINGXING)
+    voted = procedure.take_step(db, voted, "vote", cadre, session=session["uuid"], votes_for=3, conclusion="praise")
+    procedure.take_step(db, voted, "grant", SimpleNamespace(username=CHIHE, role="town"), granted=True)
+    new, _ = records.create(db, "review_cases", {**columns, "photos": "[]"}, MINGXING)
+    return {"review": voted["uuid"], "review_new": new["uuid"], "review_photo": photo}
 
 
 def _meeting_ids(db):

@@ -14,10 +14,10 @@ from . import data
 class CaseForm(Form):
     uuid = HiddenField(validators=[client_uuid])
     subject = SelectField("评议对象（户或人）", choices=[], validators=[DataRequired("请选择评议的是哪一户或哪个人")])
-    kind = RadioField("表扬还是批评", choices=list(data.KINDS.items()), validators=[DataRequired("请选择表扬还是批评")])
+    kind = RadioField("表扬还是批评", choices=choices(list(data.KINDS.items())), validators=[DataRequired("请选择表扬还是批评")])
     category = SelectField("类别", choices=[], validators=[DataRequired("请选择类别")])
     facts = TextAreaField("事实经过", validators=[DataRequired("请写下事实经过"), Length(max=3000, message="事实经过不超过 3000 个字")])
-    source = RadioField("谁提出的", choices=list(data.SOURCES.items()), validators=[DataRequired("请选择是谁提出的")])
+    source = RadioField("谁提出的", choices=choices(list(data.SOURCES.items())), validators=[DataRequired("请选择是谁提出的")])
     source_name = StringField("提出人（可不填）", validators=[Optional(), Length(max=20, message="提出人不超过 20 个字")])
     photos = HashListField("照片")
     photo_files = MultipleFileField("拍照或选照片（可不传）")  # the page without JS; a phone sends hashes instead
