@@ -19,8 +19,12 @@ def _new_case_pages(db, village_code):
 
 
 def _example(db, village_code):
+    """Praise of the village's first household (one is registered for the example when there is none)."""
     from .forms import subjects
-    subject = next(value for value, _label in subjects(db, village_code))
+    if not subjects(db, village_code):
+        from ..registry import add_household
+        add_household(db, village_code, "一组", "示例户主", "system")
+    subject = subjects(db, village_code)[0][0]
     return [["subject", subject], ["kind", "praise"], ["category", "孝老爱亲"],
             ["facts", "常年照顾瘫痪在床的婆婆，邻里称赞。"], ["source", "member"], ["source_name", "李会长"]]
 
