@@ -482,3 +482,50 @@ def m011_reviews(db):
                                  foreign_keys=[("case_uuid", "review_cases", "uuid"), ("village_code", "villages", "code")],
                                  strict=True)
     db["review_consents"].create_index(["case_uuid", "id"])
+
+
+@town_migrations()
+def m012_ratings(db):
+    # 星级文明户 / 文明家庭 …: the town's campaign types (criteria as data: stars with a pass rule, or points and a threshold)
+    db["campaign_types"].create({"uuid": str, "name": str, "cycle_years": int, "subject": str, "mode": str, "criteria": str,
+                                 "threshold": float, "publicity_days": int, "rebar_years": int, "active": int,
+                                 "created_at": str, "updated_at": str, "created_by": str, "version": int},
+                                pk="uuid", not_null={"name", "cycle_years", "subject", "mode", "criteria", "publicity_days",
+                                                     "rebar_years", "active"}, defaults={"active": 1}, strict=True)
+    # a campaign in a village keeps a copy of its type as it was run (criteria, threshold, days), so old results read right
+    synced_table(db, "campaigns", {"type_uuid": str, "name": str, "year": int, "rules": str, "stage": str,
+                                   "reviewers": str, "notice_uuid": str, "publicity_end": str, "returned_reason": str},
+                 not_null=("type_uuid", "name", "year", "rules", "stage"), defaults={"stage": "apply"},
+                 foreign_keys=[("type_uuid", "campaign_types", "uuid"), ("notice_uuid", "notices", "uuid")],
+                 indexes=[("village_code", "year")])
+    # a household (or person) in a campaign: how it came in, its consent to be named in public, the computed result
+    # (from the reviewers' scores) and the 考核 adjustment beside it, with its written reason
+    synced_table(db, "campaign_entries", {"campaign_uuid": str, "subject_type": str, "subject_uuid": str,
+                                          "household_uuid": str, "subject_name": str, "how": str, "came_on": str,
+                                          "nominated_by": str, "consent": str, "consent_by": str, "consent_how": str,
+                                          "consent_on": str, "computed": str, "adjusted": str, "adjust_reason": str},
+                 not_null=("campaign_uuid", "subject_type", "subject_uuid", "subject_name", "how", "came_on", "consent"),
+                 defaults={"consent": "none"},
+                 foreign_keys=[("campaign_uuid", "campaigns", "uuid"), ("household_uuid", "households", "uuid")],
+                 unique_indexes=[("campaign_uuid", "subject_uuid")], indexes=[("household_uuid",)])
+    # one reviewer's scores of one entry (sent from a phone, offline): each reviewer owns theirs, so two reviewers
+    # scoring the same household are two records, never a conflict
+    synced_table(db, "campaign_scores", {"campaign_uuid": str, "entry_uuid": str, "reviewer": str, "scores": str},
+                 not_null=("campaign_uuid", "entry_uuid", "reviewer", "scores"),
+                 foreign_keys=[("campaign_uuid", "campaigns", "uuid"), ("entry_uuid", "campaign_entries", "uuid")],
+                 unique_indexes=[("entry_uuid", "reviewer")], indexes=[("campaign_uuid",)])
+    # what a household was awarded (a title, with its stars), and 摘星: withdrawn with a reason (and the 道德评议 case)
+    synced_table(db, "awards", {"campaign_uuid": str, "type_uuid": str, "entry_uuid": str, "household_uuid": str,
+                                "subject_uuid": str, "subject_name": str, "title": str, "stars": str, "year": int,
+                                "awarded_on": str, "plaque_on": str, "withdrawn_on": str, "withdraw_reason": str,
+                                "review_uuid": str},
+                 not_null=("campaign_uuid", "type_uuid", "subject_uuid", "subject_name", "title", "year", "awarded_on"),
+                 foreign_keys=[("campaign_uuid", "campaigns", "uuid"), ("type_uuid", "campaign_types", "uuid"),
+                               ("review_uuid", "review_cases", "uuid")],
+                 indexes=[("subject_uuid",), ("household_uuid",), ("campaign_uuid",)])
+    db["campaign_steps"].create({"id": int, "campaign_uuid": str, "village_code": str, "step": str, "done_on": str,
+                                 "note": str, "actor": str, "role": str, "created_at": str},
+                                pk="id", not_null={"campaign_uuid", "village_code", "step", "done_on", "created_at"},
+                                foreign_keys=[("campaign_uuid", "campaigns", "uuid"), ("village_code", "villages", "code")],
+                                strict=True)
+    db["campaign_steps"].create_index(["campaign_uuid", "id"])
