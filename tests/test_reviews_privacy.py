@@ -1,12 +1,13 @@
 """道德评议 privacy (PIPL), tested with planted names: a criticised household, a praised one without consent, one shown
 as 某户, one who consented and withdrew, and one who consented. Every public route of the app (found from the url map and
-each view's @access, so a new public route must be added here), the public search of 村规民约, the service worker and
-its public-page pattern, and anything downloadable by the public are checked: no planted name, fact or criticism
-category shows — while the consented name does show on the village page, so the test can fail."""
+each view's @access: a new public route must be added to tests/publicroutes.py), the public search of 村规民约, the
+service worker and its public-page pattern, and anything downloadable by the public are checked: no planted name, fact
+or criticism category shows — while the consented name does show on the village page, so the test can fail."""
 import re
 
 import pytest
 from conftest import CHIHE, GUYAN, LAWYER, MINGXING, MINGXING_VILLAGE, TANJIAWAN_VILLAGE, WUAI_VILLAGE
+from publicroutes import PUBLIC, public_endpoints, public_urls, walk
 from test_reviews import CADRE, TOLD, Walk, household, new_case, open_town, review_session, told, voted
 
 from villageapp import attachments, exports, pwa
@@ -22,29 +23,6 @@ ANONYMOUS = "隐名某户寅"
 WITHDRAWN = "隐名撤回卯"
 CONSENTED = "公开同意辰"
 FACT = "隐事实"  # every case's facts, reply, appeal and plan carry it, with the case's own name
-
-# every public endpoint: the keywords of its URL (village and records filled in from `ids`); a new public route
-# fails test_every_public_route_is_checked until it is added here
-PUBLIC = {
-    "home.index": {},
-    "auth.login": {},
-    "notices.village_page": {},
-    "notices.show": {"uuid": "notice"},
-    "notices.file": {"uuid": "notice", "sha256": "sha256"},
-    "notices.object": {"uuid": "notice"},
-    "notices.receipt": {"uuid": "objection"},
-    "notices.find_receipt": {},
-    "rules.public": {},
-    "rules.poster": {},
-    "rules.consultation": {},
-    "rules.public_search": {"q": "q"},
-    "pwa.manifest": {},
-    "pwa.service_worker": {},
-    "pwa.offline": {},
-}
-SPREADSHEETS = ("text/csv", "application/vnd.openxmlformats-officedocument.spreadsheetml", "application/vnd.ms-excel",
-                "application/vnd.oasis.opendocument.spreadsheet")
-
 
 def hidden():
     """Everything planted that must never be public."""
@@ -90,28 +68,8 @@ def planted(app):
             "objection": objection["uuid"], "cases": cases, "count": everything, "houses": [c["subject_uuid"] for c in cases]}
 
 
-def public_urls(app, ids, village):
-    """(endpoint, url) of every public route for one village, with records behind the placeholders."""
-    out = []
-    with app.test_request_context():
-        from flask import url_for
-        for endpoint, keys in PUBLIC.items():
-            rule = next(app.url_map.iter_rules(endpoint))
-            args = {k: ids.get(v, v) for k, v in keys.items()}
-            if "village" in rule.arguments:
-                args["village"] = village
-            if endpoint == "rules.public_search":
-                for q in ("赌博", "表扬", "红榜", "孝老爱亲", "评议"):
-                    out.append((endpoint, url_for(endpoint, **{**args, "q": q})))
-                continue
-            out.append((endpoint, url_for(endpoint, **args)))
-        out += [("notices.show", url_for("notices.show", village=village, uuid=uuid)) for uuid in ids["notices"]]
-    return out
-
-
 def test_every_public_route_is_checked(app):
-    public = {rule.endpoint for rule in app.url_map.iter_rules()
-              if rule.endpoint != "static" and "public" in app.view_functions[rule.endpoint].access_roles}
+    public = public_endpoints(app)
     assert public == set(PUBLIC), "a public route is new (or gone): check it for 道德评议 privacy and list it in PUBLIC"
     assert not any(rule.rule.startswith("/v/<village>/reviews") for rule in app.url_map.iter_rules()
                    if rule.endpoint in public), "no page under /v/<v>/reviews/ is public"
@@ -120,18 +78,8 @@ def test_every_public_route_is_checked(app):
 def test_no_public_route_shows_a_planted_name_fact_or_criticism_category(app, client, planted):
     seen = {}
     for village in (MINGXING_VILLAGE, WUAI_VILLAGE):
-        for endpoint, url in public_urls(app, planted, village):
-            response = client.get(url, follow_redirects=True)
-            assert response.status_code < 500, url
-            body = response.get_data(as_text=True) if not response.mimetype.startswith(("image/", "application/pdf")) \
-                else response.get_data().decode("latin-1")
-            for text in hidden():
-                assert text not in body, f"{text} on {url}"
-            # nothing the public downloads is a spreadsheet (there is no public export today: a new one is caught here)
-            assert not response.content_type.startswith(SPREADSHEETS), url
-            disposition = response.headers.get("Content-Disposition", "")
-            assert not re.search(r"\.(csv|xlsx?|ods)\b", disposition), url
-            seen[endpoint, village, url] = body
+        urls = public_urls(app, planted, village, searches=("赌博", "表扬", "红榜", "孝老爱亲", "评议"))
+        seen |= {(endpoint, village, url): body for (endpoint, url), body in walk(client, urls, hidden()).items()}
     assert set(PUBLIC) <= {endpoint for endpoint, _v, _u in seen}
     # the consented name does show: on its own village's page, and only there
     assert CONSENTED in seen["notices.village_page", MINGXING_VILLAGE, f"{V}/"]
