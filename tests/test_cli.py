@@ -15,7 +15,10 @@ def counts(path):
     for name in sorted(n for n in os.listdir(path / "towns") if n.endswith(".db")):
         db = sqlite_utils.Database(path / "towns" / name)
         towns[name] = {t: db[t].count for t in ("villages", "households", "residents", "notices", "review_sessions",
-                                                "review_cases", "review_steps")}
+                                                "review_cases", "review_steps", "campaigns", "campaign_entries", "campaign_scores",
+                                                "awards", "campaign_steps")}
+        towns[name]["stages"] = sorted(r[0] for r in db.execute("select stage from campaigns"))
+        towns[name]["withdrawn"] = db.execute("select count(*) from awards where withdrawn_on is not null").fetchone()[0]
     users = sqlite_utils.Database(path / "directory.db")["users"].count
     return towns, users
 
@@ -31,6 +34,10 @@ def test_demo_builds_once_and_running_it_again_adds_nothing(tmp_path, monkeypatc
     assert len(before[0]) == 2 and before[1] == len(demo.ACCOUNTS)
     assert all(c["villages"] == 3 and c["households"] == 3 * 40 for c in before[0].values())
     assert all(c["review_sessions"] == 3 and c["review_cases"] == 3 * 6 for c in before[0].values())
+    # each town: last year's campaign plaqued (one title since withdrawn) and this year's being scored in its first
+    # village, one in 公示 in the second, one reported in the third
+    assert all(c["stages"] == ["plaqued", "publicity", "reported", "scoring"] and c["withdrawn"] == 1
+               and c["awards"] > 1 and c["campaign_scores"] > 0 for c in before[0].values())
     second = runner.invoke(args=["demo", "--no-serve"])
     assert second.exit_code == 0, second.output
     assert counts(tmp_path) == before
