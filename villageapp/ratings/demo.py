@@ -49,16 +49,16 @@ def build(db, village, ctx):
         return
     rnd.shuffle(houses)
     reviewers = roster[:REVIEWERS]
-    kinds_ = {t["name"]: t for t in data.types(db)}
-    stars, families = kinds_["星级文明信用户"], kinds_["文明家庭"]
+    by_name = {t["name"]: t for t in data.types(db)}
+    stars, families = by_name["星级文明信用户"], by_name["文明家庭"]
     place = db.execute("select count(*) from villages where rowid < (select rowid from villages where code = ?)",
-                       [code]).fetchone()[0] % 3
+                       [code]).fetchone()[0] % 3  # the village's place in its town: which campaigns it shows
     demo = _Campaigns(db, code, rnd, cadre, town, reviewers)
     day = today()
     if place == 0:
         criticised = _criticised_household(db, code)
-        first = ([h for h in houses if h["uuid"] == criticised["household_uuid"]] if criticised else []) + [
-            h for h in houses if not criticised or h["uuid"] != criticised["household_uuid"]]
+        # the criticised household first: it was awarded last year, and its title is withdrawn after the criticism
+        first = sorted(houses, key=lambda h: not criticised or h["uuid"] != criticised["household_uuid"])
         award = demo.plaqued(stars, first[:8], date(day.year - 1, 10, 20))
         if criticised and award:
             procedure.withdraw(db, award, f"经道德评议会评议，该户{criticised['category']}，受到批评教育，"
