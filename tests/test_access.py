@@ -109,6 +109,23 @@ ROUTES = {
     "reviews.new_session": ("GET", V + "/reviews/sessions/new", "cadre", 200),
     "reviews.history": ("GET", V + "/reviews/subjects/{household}", "cadre adviser town", 200),
     "reviews.settings": ("GET", T + "/reviews/settings", "town", 200),
+    "ratings.index": ("GET", V + "/ratings/", "cadre adviser town county", 200),
+    "ratings.new": ("GET", V + "/ratings/new", "cadre", 200),
+    "ratings.show": ("GET", V + "/ratings/{rating_checked}", "cadre adviser town county", 200),
+    "ratings.new_entry": ("GET", V + "/ratings/{rating_scoring}/entries/new", "cadre", 200),
+    "ratings.score": ("GET", V + "/ratings/{rating_scoring}/score", "cadre", 200),
+    "ratings.edit_score": ("GET", V + "/ratings/{rating_scoring}/scores/{rating_score}/edit", "cadre", 200),
+    "ratings.adjust": ("GET", V + "/ratings/{rating_checked}/entries/{rating_entry}/adjust", "cadre", 200),
+    "ratings.consent": ("GET", V + "/ratings/{rating_checked}/entries/{rating_entry}/consent", "cadre", 200),
+    "ratings.step": ("GET", V + "/ratings/{rating_checked}/steps/publicize", "cadre", 200),
+    "ratings.certificates": ("GET", V + "/ratings/{rating_approved}/certificates", "cadre adviser town county", 200),
+    "ratings.plaques": ("GET", V + "/ratings/{rating_approved}/plaques", "cadre adviser town county", 200),
+    "ratings.withdraw": ("GET", V + "/ratings/awards/{rating_award}/withdraw", "cadre town", 200),
+    "ratings.history": ("GET", V + "/ratings/subjects/{household}", "cadre adviser town county", 200),
+    "ratings.town": ("GET", T + "/ratings/", "town county", 200),
+    "ratings.types": ("GET", T + "/ratings/types", "town county", 200),
+    "ratings.new_type": ("GET", T + "/ratings/types/new", "town", 200),
+    "ratings.edit_type": ("GET", T + "/ratings/types/{rating_type}/edit", "town", 200),
     "conflicts.index": ("GET", V + "/conflicts/", "cadre town county", 200),
     "conflicts.show": ("GET", V + "/conflicts/{revision}", "cadre town county", 200),
     "sync.outbox": ("GET", "/outbox", "cadre adviser town county", 200),
@@ -155,7 +172,8 @@ def add_ids(app):
     """Records behind every route's {placeholders} (a 公示 with a file and an objection, meetings, rules…): app.ids."""
     with app.app_context():
         db = store.open_town(CHIHE_TOWN, app)
-        notice = next(db["notices"].rows_where("village_code = ? and category = '公示'", [MINGXING_VILLAGE]))
+        notice = next(db["notices"].rows_where("village_code = ? and category = '公示'", [MINGXING_VILLAGE],
+                                               order_by="end_date desc"))  # one still running (a demo campaign's has ended)
         sha = attachments.add(db, notice["uuid"], "名单.pdf", "application/pdf", b"%PDF-1.4 demo", "test")
         from villageapp.notices import data
         objection = data.file_objection(db, notice, {"body": "名单有误"})
@@ -167,11 +185,12 @@ def add_ids(app):
         rule_opinion = next(db["rule_opinions"].rows_where("version_uuid = ?", [rule_version["uuid"]]))
         rule_file = attachments.add(db, rule_version["uuid"], "审查意见.pdf", "application/pdf", b"%PDF-1.4 rules", "test")
         review_ids = _review_ids(db, household, meeting_ids["photo"])
+        rating_ids = _rating_ids(db)
         db.close()
     app.ids = {"notice": notice["uuid"], "sha256": sha, "objection": objection["uuid"],
                "household": household["uuid"], "cadre_id": cadre_id, **meeting_ids,
                "rule_version": rule_version["uuid"], "rule_article": rule_article["uuid"],
-               "rule_opinion": rule_opinion["uuid"], "rule_file": rule_file, **review_ids}
+               "rule_opinion": rule_opinion["uuid"], "rule_file": rule_file, **review_ids, **rating_ids}
     return app
 
 
@@ -194,6 +213,43 @@ def _review_ids(db, household, photo):
     procedure.take_step(db, voted, "grant", SimpleNamespace(username=CHIHE, role="town"), granted=True)
     new, _ = records.create(db, "review_cases", {**columns, "photos": "[]"}, MINGXING)
     return {"review": voted["uuid"], "review_new": new["uuid"], "review_photo": photo}
+
+
+def _rating_ids(db):
+    """明星村's 星级文明户 campaigns for the matrix: one being scored (a reviewer's scores to change), one checked (an entry
+    to adjust, a step to take) and one the town approved (its award to print and to withdraw)."""
+    from types import SimpleNamespace
+
+    from villageapp import records
+    from villageapp.ratings import data, procedure
+    v, cadre = MINGXING_VILLAGE, SimpleNamespace(username=MINGXING, role="cadre")
+    kind = next(t for t in data.types(db) if t["mode"] == "stars")
+    household = next(h for h in db["households"].rows_where("village_code = ?", [v])  # not under the demo's re-award bar
+                     if not data.bar(db, h["uuid"], kind["uuid"]))
+    subject = {"type": "household", "uuid": household["uuid"], "household_uuid": household["uuid"],
+               "name": household["head_name"] + "户"}
+    out = {"rating_type": kind["uuid"]}
+    for stage, year in (("approved", 2023), ("checked", 2024), ("scoring", 2025)):
+        campaign = data.start_campaign(db, v, kind, year, ["矩阵代表甲", "矩阵代表乙"], MINGXING)
+        entry = procedure.add_entry(db, campaign, subject, "apply", f"{year}-03-01", cadre)
+        campaign = procedure.take_step(db, campaign, "score", cadre)
+        score, _ = records.create(db, "campaign_scores", {
+            "village_code": v, "campaign_uuid": campaign["uuid"], "entry_uuid": entry["uuid"], "reviewer": "矩阵代表甲",
+            "scores": '{"c0": true, "c1": true, "c2": true, "c3": true, "c4": true, "c5": true}'}, MINGXING)
+        out[f"rating_{stage}"] = campaign["uuid"]
+        if stage == "scoring":
+            out["rating_score"] = score["uuid"]
+            continue
+        campaign = procedure.take_step(db, campaign, "check", cadre)
+        out["rating_entry"] = entry["uuid"]
+        if stage == "approved":
+            campaign = procedure.take_step(db, campaign, "publicize", cadre)
+            with store.write(db):
+                db["campaigns"].update(campaign["uuid"], {"publicity_end": f"{year}-12-31"})
+            for step, who in (("confirm", cadre), ("report", cadre), ("approve", SimpleNamespace(username=CHIHE, role="town"))):
+                campaign = procedure.take_step(db, campaign, step, who)
+            out["rating_award"] = next(db["awards"].rows_where("campaign_uuid = ?", [campaign["uuid"]]))["uuid"]
+    return out
 
 
 def _meeting_ids(db):
