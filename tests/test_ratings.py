@@ -613,8 +613,6 @@ def test_who_may_open_the_ratings_pages(app, client, walk):
         assert r.status_code == 302 and "/login" in r.headers["Location"], url
 
 
-@pytest.mark.xfail(strict=True, reason="step_forms.EntryForm: Optional() on nominated_by stops the chain before "
-                                       "validate_nominated_by, so a nomination with no nominator is taken")
 def test_a_nomination_needs_who_nominated(app, client, walk):
     campaign = in_store(app, lambda db: start(db))
     house = in_store(app, add_household, MINGXING_VILLAGE, "一组", "推荐页", "test")
@@ -625,8 +623,38 @@ def test_a_nomination_needs_who_nominated(app, client, walk):
     assert in_store(app, data.entries, campaign["uuid"]) == []
 
 
-@pytest.mark.xfail(strict=True, reason="campaign_types.threshold is a REAL column: show.html says \"评上 5.0 颗以上\"")
 def test_the_threshold_reads_as_a_whole_number_of_stars(app, client, walk):
     campaign = in_store(app, lambda db: start(db))
     walk.as_(MINGXING)
     assert "10 颗星里评上 5 颗以上" in client.get(f"{V}/ratings/{campaign['uuid']}").text
+
+
+def test_points_through_the_pages_are_the_average_against_the_threshold(app, client, walk):
+    def setup(db):
+        campaign = start(db, POINTS_TYPE, reviewers=REVIEWERS[:3])
+        rows = [enter(db, campaign, name) for name in ("分页高", "分页低")]
+        return take_step(db, campaign, "score", CADRE), rows
+
+    campaign, (high, low) = in_store(app, setup)
+    uuid = campaign["uuid"]
+    points = {high["uuid"]: [[18, 17, 16, 15, 14], [20, 20, 19, 18, 17], [15, 15, 15, 15, 14]],
+              low["uuid"]: [[16, 16, 16, 16, 15], [16, 16, 16, 16, 16], [16, 16, 16, 16, 16]]}
+    walk.as_(MINGXING)
+    page = client.get(f"{V}/ratings/{uuid}/score")
+    assert page.status_code == 200 and "满分 20" in page.text
+    base = {"base_version": "", "campaign": uuid}
+    r = walk.post(f"{V}/ratings/{uuid}/score", **base, uuid=str(uuidlib.uuid4()), edit_id=str(uuidlib.uuid4()),
+                  entry=high["uuid"], reviewer=REVIEWERS[0], c0="21")
+    assert r.status_code == 422 and "0 到 20" in r.text
+    for entry_uuid, given in points.items():
+        for reviewer, row in zip(REVIEWERS, given):
+            r = walk.post(f"{V}/ratings/{uuid}/score", **base, uuid=str(uuidlib.uuid4()), edit_id=str(uuidlib.uuid4()),
+                          entry=entry_uuid, reviewer=reviewer, **{f"c{i}": str(v) for i, v in enumerate(row)})
+            assert r.status_code == 302, r.text
+    assert walk.post(step_url(uuid, "check")).status_code == 302
+    averages = {e: round(sum(map(sum, given)) / 3, 1) for e, given in points.items()}
+    assert averages == {high["uuid"]: 82.7, low["uuid"]: 79.7}
+    for e in in_store(app, data.entries, uuid):
+        assert (e["computed"]["total"], e["computed"]["passed"]) == (averages[e["uuid"]], averages[e["uuid"]] >= 80)
+    page = client.get(f"{V}/ratings/{uuid}").text
+    assert "82.7 分 · <strong>评上</strong>" in page and "79.7 分 · 没评上" in page

@@ -7,7 +7,7 @@ consented one does — on its own village's page and notice only — and nothing
 import re
 
 import pytest
-from conftest import MINGXING, MINGXING_VILLAGE, WUAI_VILLAGE
+from conftest import CHIHE_TOWN, MINGXING, MINGXING_VILLAGE, WUAI_VILLAGE
 from publicroutes import PUBLIC, public_endpoints, public_urls, walk
 from test_ratings import CADRE, TOWN, enter, passing_stars, publicity_over, score, start
 from test_reviews import open_town
@@ -122,8 +122,6 @@ def test_the_public_list_takes_a_withdrawn_consent_and_a_withdrawn_star_off_at_o
     assert f"{CONSENTED}户" not in page
 
 
-@pytest.mark.xfail(strict=True, reason="the 公示 notice is written once by procedure._publicize: a family who withdraws "
-                                       "consent while it runs stays named in its body (issue 12, reported to the lead)")
 def test_consent_withdrawn_during_the_publicity_takes_the_name_off_the_notice(app, client):
     with app.app_context():
         db = open_town(app)
@@ -154,6 +152,9 @@ def test_the_ratings_pages_are_not_public(app, client, planted):
     for tail in ("", campaign, f"{campaign}/certificates", f"{campaign}/plaques", f"subjects/{entry['subject_uuid']}"):
         response = client.get(f"{V}/ratings/{tail}")
         assert response.status_code == 302 and "/login" in response.headers["Location"], tail
+    for url in (f"/t/{CHIHE_TOWN}/ratings/", f"/t/{CHIHE_TOWN}/ratings/types"):
+        response = client.get(url)
+        assert response.status_code == 302 and "/login" in response.headers["Location"], url
 
 
 def test_the_staff_export_holds_every_award_and_no_public_one_exists(app, planted):

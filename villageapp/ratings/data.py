@@ -48,7 +48,12 @@ def type_(db, uuid):
 
 
 def _decoded(row):
-    return {**row, "criteria": json.loads(row["criteria"])}
+    return {**row, "criteria": json.loads(row["criteria"]), "threshold": _number(row["threshold"])}
+
+
+def _number(value):
+    """5.0 → 5 (a threshold of stars or points reads as a whole number when it is one)."""
+    return int(value) if isinstance(value, float) and value.is_integer() else value
 
 
 def save_type(db, uuid, fields, actor):
@@ -82,7 +87,8 @@ def campaign(db, village_code, uuid):
 
 
 def _campaign(row):
-    return {**row, "rules": json.loads(row["rules"]), "reviewers": json.loads(row["reviewers"] or "[]")}
+    rules = json.loads(row["rules"])
+    return {**row, "rules": {**rules, "threshold": _number(rules.get("threshold"))}, "reviewers": json.loads(row["reviewers"] or "[]")}
 
 
 def start_campaign(db, village_code, type_row, year, reviewers, actor):

@@ -95,16 +95,20 @@ def _publicize(db, campaign, user, note):
     rows = [e for e in data.entries(db, campaign["uuid"]) if e["result"] and e["result"]["passed"]]
     if not rows:
         raise StepRefused("没有达到标准的户，不用公示")
-    rules, day = campaign["rules"], today()
-    lines = [f"{data.shown_name(e)}：{data.title(rules, e['result'])}" for e in rows]
-    end = day + timedelta(days=int(rules["publicity_days"]))
+    day = today()
+    end = day + timedelta(days=int(campaign["rules"]["publicity_days"]))
     notice, _ = create_notice(db, campaign["village_code"], {
         "title": f"{campaign['name']}拟评结果公示", "category": "公示", "publish_date": day.isoformat(),
-        "end_date": end.isoformat(),
-        "body": "经申请推荐、村民代表评议、村两委考核，拟评定以下" + ("户" if rules["subject"] == "household" else "人")
-                + "：\n" + "\n".join(lines) + f"\n公示期 {rules['publicity_days']} 天，如有异议请点“我有异议”或到村委会反映。"},
-        [], user.username)
+        "end_date": end.isoformat(), "body": publicity_text(campaign, rows)}, [], user.username)
     return {"stage": "publicity", "notice_uuid": notice["uuid"], "publicity_end": end.isoformat()}
+
+
+def publicity_text(campaign, rows):
+    """The 公示's words: who passed with what, a family that has not consented (or withdrew) as 某户."""
+    rules = campaign["rules"]
+    lines = [f"{data.shown_name(e)}：{data.title(rules, e['result'])}" for e in rows]
+    return ("经申请推荐、村民代表评议、村两委考核，拟评定以下" + ("户" if rules["subject"] == "household" else "人") + "：\n"
+            + "\n".join(lines) + f"\n公示期 {rules['publicity_days']} 天，如有异议请点“我有异议”或到村委会反映。")
 
 
 def _confirm(db, campaign, user, note):
@@ -173,6 +177,8 @@ def add_entry(db, campaign, subject, how, came_on, user, nominated_by=None):
         raise StepRefused("申请和推荐由村干部记录", 403)
     if campaign["stage"] not in ("apply", "scoring"):
         raise StepRefused(f"这次评选现在是「{STAGES[campaign['stage']]}」，不能再添加")
+    if how == "nominate" and not (nominated_by or "").strip():
+        raise StepRefused("推荐要写推荐人（村干部或村民代表的名字）", 422)
     barred = data.bar(db, subject["uuid"], campaign["type_uuid"])
     if barred:
         raise StepRefused(barred)
@@ -195,7 +201,13 @@ def consent(db, entry, given, by_name, how, on, user):
     if not (by_name or "").strip():
         raise StepRefused("请写明是谁同意或撤回的", 422)
     with write(db):
-        return records.update(db, "campaign_entries", entry["uuid"], {
+        row = records.update(db, "campaign_entries", entry["uuid"], {
             "consent": "given" if given else "withdrawn", "consent_by": by_name.strip(), "consent_how": how,
             "consent_on": on.isoformat()}, user.username, action="campaign_consent",
             summary=f"{entry['subject_name']}{'同意' if given else '撤回'}公开姓名（{how}）")
+        campaign = data.campaign(db, entry["village_code"], entry["campaign_uuid"])
+        if campaign["stage"] == "publicity" and campaign["notice_uuid"]:  # the 公示 running now says it at once
+            rows = [e for e in data.entries(db, campaign["uuid"]) if e["result"] and e["result"]["passed"]]
+            records.update(db, "notices", campaign["notice_uuid"], {"body": publicity_text(campaign, rows)}, user.username,
+                           summary="公示名单按家里的意愿更新（同意或撤回公开姓名）")
+    return row
