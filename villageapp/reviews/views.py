@@ -16,6 +16,7 @@ from .step_forms import SessionForm, SettingsForm, StepForm
 
 LOCKED = "这件事已经评议过了，不能再改记下的内容。后面的情况请用下面的按钮一步一步记。"
 CONFLICT = "您保存之前，别人已经改过这件事的记录。两份都保存在服务器上了，没有丢；请在“需处理”里选定一份。"
+GRANTED = {True: "已让法律顾问查看这件事", False: "已收回，法律顾问看不到这件事了"}
 NEXT = {"new": "下一步：评议会表决", "reviewed": "下一步：告知本人", "appealed": "下一步：复评结果", "closed": "已结案"}
 
 
@@ -172,9 +173,12 @@ def step(village, uuid, step):
         procedure.check(case, step, current_user.role)
     except procedure.StepRefused as refused:
         return render_template("reviews/refused.html", case=case, reason=str(refused)), refused.status
-    form = StepForm().setup(step, case, data.sessions(g.db, village) if step == "vote" else ())
-    if request.method == "GET":
+    sessions = data.sessions(g.db, village) if step == "vote" else []
+    form = StepForm().setup(step, case, sessions)
+    if request.method == "GET":  # what is most likely: today, the latest session, the only conclusion of a praise
         form.done_on.data = today()
+        form.session.data = sessions[0]["uuid"] if sessions else ""
+        form.conclusion.data = "praise" if case["kind"] == "praise" else None
         form.anonymous.data = bool(case["public_anonymous"])
         form.granted.data = bool(case["adviser_granted"])
     reason, status = None, 200
@@ -184,7 +188,7 @@ def step(village, uuid, step):
         except procedure.StepRefused as refused:
             reason, status = str(refused), refused.status
         else:
-            flash(f"已记下：{procedure.STEPS[step][0]}")
+            flash(GRANTED[bool(form.granted.data)] if step == "grant" else f"已记下：{procedure.STEPS[step][0]}")
             return redirect(url_for("reviews.show", village=village, uuid=uuid))
     elif request.method == "POST":
         status = 422
