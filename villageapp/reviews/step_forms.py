@@ -48,7 +48,7 @@ class StepForm(Form):
 
     def setup(self, step, case, sessions=()):
         """Labels and choices for one step of one case."""
-        self.step = step
+        self.step, self.praise = step, case["kind"] == "praise"
         self.session.choices = choices([("", "请选择")] + [(s["uuid"], _session_label(s)) for s in sessions])
         wanted = ("praise",) if case["kind"] == "praise" else ("education", "help")
         self.conclusion.choices = choices([(c, data.CONCLUSIONS[c]) for c in wanted])
@@ -63,11 +63,15 @@ class StepForm(Form):
         return self
 
     def shown(self):
-        return [self[name] for name in FIELDS[self.step]]
+        return [self[name] for name in self._names()]
+
+    def _names(self):
+        """The step's fields; a praise has no 帮教 to plan."""
+        return [n for n in FIELDS[self.step] if not (self.praise and n in ("help_plan", "helper"))]
 
     def step_fields(self):
         """What take_step is given: the shown fields only."""
-        out = {name: self[name].data for name in FIELDS[self.step]}
+        out = {name: self[name].data for name in self._names()}
         if "done_on" in out:
             out["done_on"] = out["done_on"].isoformat() if out["done_on"] else ""
         return out
@@ -75,7 +79,7 @@ class StepForm(Form):
 
 def _session_label(s):
     present = f"实到 {s['present']} 人" if s["present"] else "会议记录里还没有实到人数"
-    return f"{s['held_on']} {s['title']}（{present}）"
+    return f"{s['title']}（{s['held_on']}，{present}）"
 
 
 class SessionForm(Form):
