@@ -88,6 +88,7 @@ def first_visit(phone, site, username, form):
 def score_offline(phone, page, site, form, reviewer, entry, points):
     """One reviewer's points for one household on the kept page (opened again from the phone's copy after the
     previous household), saved on the phone; returns the record's UUID."""
+    page.wait_for_load_state("networkidle")  # the manifest is fetched after "load": leaving sooner cancels it (a failure)
     if not page.url.endswith(form):
         response = page.goto(site.url + form)
         assert response is not None and response.from_service_worker, "the score page did not open from the phone's copy"
