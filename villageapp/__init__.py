@@ -53,8 +53,8 @@ def create_app(test_config=None):
     routing.init_app(app)  # <int:> bounded to SQLite's range, before any blueprint adds its rules
     # the features, in order: each a blueprint with the kinds of record it owns (see kinds.py). A new feature is one line here
     from . import audit, conflicts, councils, home, kinds, meetings, notices, pwa, ratings, registry, reviews, rules, sync
-    kinds.init_app(app, [module.FEATURE for module in (home, auth, registry, notices, councils, meetings, rules, reviews, ratings, audit, sync,
-                                                       conflicts, pwa)])
+    kinds.init_app(app, [module.FEATURE for module in (home, auth, registry, notices, councils, meetings, rules, reviews,
+                                                       ratings, audit, sync, conflicts, pwa)])
 
     app.get_send_file_max_age = _static_max_age
     _register_template_helpers(app)

@@ -6,7 +6,6 @@ the town. Reviewers are the village's 村民代表会议; each reviewer's scores
 them; every step through procedure.take_step by the village's demo accounts. Its random stream is seeded by the
 village's code."""
 import random
-from contextlib import contextmanager
 from datetime import date, timedelta
 
 from .. import records, sync
@@ -23,19 +22,6 @@ class _DemoUser:
     """Who takes a step: what procedure.take_step and sync.apply_edit read of a signed-in user."""
     def __init__(self, username, role):
         self.username, self.role = username, role
-
-
-@contextmanager
-def _on(day):
-    """Steps of a campaign run before today, taken as on their day: the procedure reads the date from the clock's
-    today() (the 公示 period ends on a real day, and confirming waits for it). Only while the demo or an example is
-    written, before anyone is served."""
-    saved = procedure.today, data.today
-    procedure.today = data.today = lambda: day
-    try:
-        yield
-    finally:
-        procedure.today, data.today = saved
 
 
 def build(db, village, ctx):
@@ -124,11 +110,9 @@ class _Campaigns:
     def checked(self, kind, houses, came_on):
         """Applied, scored by every reviewer and checked; families of the first passing entries consented to be named."""
         campaign, merit = self.start(kind, came_on.year, houses, came_on)
-        with _on(came_on + timedelta(days=6)):
-            campaign = procedure.take_step(self.db, campaign, "score", self.cadre)
+        campaign = procedure.take_step(self.db, campaign, "score", self.cadre, on=came_on + timedelta(days=6))
         self.score(campaign, merit)
-        with _on(came_on + timedelta(days=16)):
-            campaign = procedure.take_step(self.db, campaign, "check", self.cadre, note="按评议打分算出结果")
+        campaign = procedure.take_step(self.db, campaign, "check", self.cadre, note="按评议打分算出结果", on=came_on + timedelta(days=16))
         passed = [e for e in data.entries(self.db, campaign["uuid"]) if e["result"]["passed"]]
         for n, entry in enumerate(passed):
             if n % 3 != 2:  # every third family would rather not be named: 某户
@@ -139,16 +123,13 @@ class _Campaigns:
 
     def publicized(self, kind, houses, came_on):
         campaign = self.checked(kind, houses, came_on)
-        with _on(came_on + timedelta(days=18)):
-            return procedure.take_step(self.db, campaign, "publicize", self.cadre)
+        return procedure.take_step(self.db, campaign, "publicize", self.cadre, on=came_on + timedelta(days=18))
 
     def reported(self, kind, houses, came_on):
         campaign = self.publicized(kind, houses, came_on)
         end = date.fromisoformat(campaign["publicity_end"])
-        with _on(end + timedelta(days=1)):
-            campaign = procedure.take_step(self.db, campaign, "confirm", self.cadre, note="公示期满，无异议")
-        with _on(end + timedelta(days=2)):
-            return procedure.take_step(self.db, campaign, "report", self.cadre)
+        campaign = procedure.take_step(self.db, campaign, "confirm", self.cadre, note="公示期满，无异议", on=end + timedelta(days=1))
+        return procedure.take_step(self.db, campaign, "report", self.cadre, on=end + timedelta(days=2))
 
     def in_publicity(self, kind, houses, came_on):
         """In 公示 now, with a villager's objection filed on its notice and not yet answered."""
@@ -170,24 +151,20 @@ class _Campaigns:
             result["stars"] = [s for s in result["stars"] if s != "环境卫生星"]
             result["total"] = len(result["stars"])
             result["passed"] = result["total"] >= campaign["rules"]["threshold"]
-            with _on(came_on + timedelta(days=17)):
-                procedure.adjust(db, campaign, adjusted, result, "村两委考核：该户今年秋收后在田边焚烧秸秆，被镇里通报，"
-                                 "「环境卫生星」不予评定", cadre)
-        with _on(came_on + timedelta(days=18)):
-            campaign = procedure.take_step(db, campaign, "publicize", cadre)
+            procedure.adjust(db, campaign, adjusted, result, "村两委考核：该户今年秋收后在田边焚烧秸秆，被镇里通报，"
+                             "「环境卫生星」不予评定", cadre)
+        campaign = procedure.take_step(db, campaign, "publicize", cadre, on=came_on + timedelta(days=18))
         end = date.fromisoformat(campaign["publicity_end"])
         for step, user, after, note in (("confirm", cadre, 1, "公示期满，无异议"), ("report", cadre, 2, None),
                                         ("approve", self.town, 6, "同意"), ("plaque", cadre, 12, "统一挂牌")):
-            with _on(end + timedelta(days=after)):
-                campaign = procedure.take_step(db, campaign, step, user, note=note)
+            campaign = procedure.take_step(db, campaign, step, user, note=note, on=end + timedelta(days=after))
         return next(db["awards"].rows_where("campaign_uuid = ? and household_uuid = ?",
                                             [campaign["uuid"], houses[0]["uuid"]]), None)
 
     def scoring(self, kind, houses, came_on):
         """Being scored now: two reviewers have been round every household, a third half of them, the rest not yet."""
         campaign, merit = self.start(kind, came_on.year, houses, came_on)
-        with _on(came_on + timedelta(days=4)):
-            campaign = procedure.take_step(self.db, campaign, "score", self.cadre)
+        campaign = procedure.take_step(self.db, campaign, "score", self.cadre, on=came_on + timedelta(days=4))
         entries = data.entries(self.db, campaign["uuid"])
         self.score(campaign, merit, reviewers=campaign["reviewers"][:2])
         self.score(campaign, merit, reviewers=campaign["reviewers"][2:3], entries=entries[:len(entries) // 2])
@@ -206,19 +183,16 @@ def public_example(db, village_code):
     came_on = today() - timedelta(days=60)
     campaign, _merit = demo.start(kind, came_on.year, houses, came_on)
     good = {e["uuid"]: set(range(8)) for e in data.entries(db, campaign["uuid"])}
-    with _on(came_on + timedelta(days=5)):
-        campaign = procedure.take_step(db, campaign, "score", cadre)
+    campaign = procedure.take_step(db, campaign, "score", cadre, on=came_on + timedelta(days=5))
     demo.score(campaign, good)
     entries = {e["subject_name"]: e for e in data.entries(db, campaign["uuid"])}
-    with _on(came_on + timedelta(days=10)):
-        campaign = procedure.take_step(db, campaign, "check", cadre)
-        procedure.consent(db, entries["周示范户"], True, "周示范", "书面签字", came_on + timedelta(days=10), cadre)
-        campaign = procedure.take_step(db, campaign, "publicize", cadre)
+    campaign = procedure.take_step(db, campaign, "check", cadre, on=came_on + timedelta(days=10))
+    procedure.consent(db, entries["周示范户"], True, "周示范", "书面签字", came_on + timedelta(days=10), cadre)
+    campaign = procedure.take_step(db, campaign, "publicize", cadre, on=came_on + timedelta(days=10))
     procedure.consent(db, entries["郑示范户"], True, "郑示范", "书面签字", came_on + timedelta(days=12), cadre)
     end = date.fromisoformat(campaign["publicity_end"])
     for step, user, after in (("confirm", cadre, 1), ("report", cadre, 1), ("approve", town, 2)):
-        with _on(end + timedelta(days=after)):
-            campaign = procedure.take_step(db, campaign, step, user)
+        campaign = procedure.take_step(db, campaign, step, user, on=end + timedelta(days=after))
     procedure.consent(db, data.entry(db, campaign["uuid"], entries["郑示范户"]["uuid"]), False, "郑示范", "电话同意",
                       today(), cadre)
     return "周示范户", ["吴示范户", "郑示范户"]

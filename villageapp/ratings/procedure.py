@@ -5,7 +5,7 @@ a step out of order or by the wrong role with a Chinese reason; every step is wr
 import json
 from datetime import timedelta
 
-from .. import audit, records
+from .. import records
 from ..clock import now_iso, today
 from ..store import write
 from . import data
@@ -41,21 +41,23 @@ def check(campaign, step, role):
         raise StepRefused(f"这次评选现在是「{STAGES[campaign['stage']]}」，不能办「{words}」")
 
 
-def take_step(db, campaign, step, user, note=None, **fields):
-    """Take one step as `user`; returns the campaign after it."""
+def take_step(db, campaign, step, user, note=None, on=None):
+    """Take one step as `user` on the day `on` (default today: the demo writes last year's steps on their days);
+    returns the campaign after it."""
+    day = on or today()
     with write(db):
         campaign = data.campaign(db, campaign["village_code"], campaign["uuid"])  # read again under the lock
         check(campaign, step, user.role)
-        changes = globals()["_" + step](db, campaign, user, note, **fields)
+        changes = globals()["_" + step](db, campaign, user, note, day)
         row = records.update(db, "campaigns", campaign["uuid"], changes, user.username, action=f"campaign_{step}",
                              summary=f"{campaign['name']}·{STEPS[step][0]}" + (f"：{note}" if note else ""))
         db["campaign_steps"].insert({"campaign_uuid": campaign["uuid"], "village_code": campaign["village_code"],
-                                     "step": step, "done_on": today().isoformat(), "note": note, "actor": user.username,
+                                     "step": step, "done_on": day.isoformat(), "note": note, "actor": user.username,
                                      "role": user.role, "created_at": now_iso()})
     return data._campaign(row)
 
 
-def _score(db, campaign, user, note):
+def _score(db, campaign, user, note, day):
     if not data.entries(db, campaign["uuid"]):
         raise StepRefused("还没有申请或推荐的户，先添加再开始评议")
     if not campaign["reviewers"]:
@@ -63,7 +65,7 @@ def _score(db, campaign, user, note):
     return {"stage": "scoring"}
 
 
-def _check(db, campaign, user, note):
+def _check(db, campaign, user, note, day):
     """考核: every entry's result computed from its reviewers' scores (kept beside any adjustment)."""
     rows = data.entries(db, campaign["uuid"])
     unscored = [e["subject_name"] for e in rows if not data.scores(db, e["uuid"])]
@@ -89,13 +91,12 @@ def adjust(db, campaign, entry, result, reason, user):
                               user.username, action="campaign_adjust", summary=f"考核调整 {entry['subject_name']}：{reason.strip()}")
 
 
-def _publicize(db, campaign, user, note):
+def _publicize(db, campaign, user, note, day):
     """One 公示 notice on the village's page: who passed and with what; a family that did not consent as 某户."""
     from ..notices.data import create_notice
     rows = [e for e in data.entries(db, campaign["uuid"]) if e["result"] and e["result"]["passed"]]
     if not rows:
         raise StepRefused("没有达到标准的户，不用公示")
-    day = today()
     end = day + timedelta(days=int(campaign["rules"]["publicity_days"]))
     notice, _ = create_notice(db, campaign["village_code"], {
         "title": f"{campaign['name']}拟评结果公示", "category": "公示", "publish_date": day.isoformat(),
@@ -111,8 +112,8 @@ def publicity_text(campaign, rows):
             + "\n".join(lines) + f"\n公示期 {rules['publicity_days']} 天，如有异议请点“我有异议”或到村委会反映。")
 
 
-def _confirm(db, campaign, user, note):
-    if today().isoformat() <= campaign["publicity_end"]:
+def _confirm(db, campaign, user, note, day):
+    if day.isoformat() <= campaign["publicity_end"]:
         raise StepRefused(f"公示期到 {campaign['publicity_end']} 才结束，结束后才能确认")
     waiting = db.execute("select count(*) from objections where notice_uuid = ? and status = 'open'",
                          [campaign["notice_uuid"]]).fetchone()[0]
@@ -121,34 +122,35 @@ def _confirm(db, campaign, user, note):
     return {"stage": "confirmed"}
 
 
-def _report(db, campaign, user, note):
+def _report(db, campaign, user, note, day):
     return {"stage": "reported", "returned_reason": None}
 
 
-def _return(db, campaign, user, note):
+def _return(db, campaign, user, note, day):
     if not (note or "").strip():
         raise StepRefused("退回要写明理由", 422)
     return {"stage": "checked", "returned_reason": note.strip()}
 
 
-def _approve(db, campaign, user, note):
+def _approve(db, campaign, user, note, day):
     """The town confirms: each passing entry gets its award (title and stars), unless the re-award bar holds it back."""
-    rules, day = campaign["rules"], today().isoformat()
+    rules = campaign["rules"]
     for e in data.entries(db, campaign["uuid"]):
-        if not (e["result"] and e["result"]["passed"]) or data.bar(db, e["subject_uuid"], campaign["type_uuid"]):
+        if not (e["result"] and e["result"]["passed"]) or data.bar(db, e["subject_uuid"], campaign["type_uuid"], day):
             continue
         records.create(db, "awards", {
             "village_code": campaign["village_code"], "campaign_uuid": campaign["uuid"], "type_uuid": campaign["type_uuid"],
             "entry_uuid": e["uuid"], "household_uuid": e["household_uuid"], "subject_uuid": e["subject_uuid"],
             "subject_name": e["subject_name"], "title": data.title(rules, e["result"]),
-            "stars": json.dumps(e["result"]["stars"], ensure_ascii=False), "year": campaign["year"], "awarded_on": day},
+            "stars": json.dumps(e["result"]["stars"], ensure_ascii=False), "year": campaign["year"],
+            "awarded_on": day.isoformat()},
             user.username, summary=f"授予 {e['subject_name']}「{data.title(rules, e['result'])}」")
     return {"stage": "approved"}
 
 
-def _plaque(db, campaign, user, note):
+def _plaque(db, campaign, user, note, day):
     db.execute("update awards set plaque_on = ? where campaign_uuid = ? and plaque_on is null",
-               [today().isoformat(), campaign["uuid"]])
+               [day.isoformat(), campaign["uuid"]])
     return {"stage": "plaqued"}
 
 

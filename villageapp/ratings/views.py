@@ -153,7 +153,8 @@ def new_entry(village, uuid):
                 form.subject.errors = [str(refusal)]
                 status = refusal.status
             else:
-                flash(f"已添加：{subject['name']}（{data.HOW[form.how.data]}）。可以接着添加下一{'户' if wanted == 'household' else '位'}。")
+                more = "户" if wanted == "household" else "位"
+                flash(f"已添加：{subject['name']}（{data.HOW[form.how.data]}）。可以接着添加下一{more}。")
                 return redirect(url_for("ratings.new_entry", village=village, uuid=uuid))
     added = data.entries(g.db, uuid)
     return render_template("ratings/entry.html", form=form, campaign=campaign, added=added), status

@@ -149,7 +149,8 @@ REVIEW = kinds.Kind(
             "consent": "红榜公开同意", "public_anonymous": "不具名公开", "adviser_granted": "法律顾问可看", "held_on": "评议日期",
             "key": "设置项", "value": "设置值", "action": "同意或撤回", "by_name": "谁", "how": "方式", "on_date": "日期",
             "recorded_by": "记录人", "data": "内容", "step": "步骤", "done_on": "日期", "case_uuid": "评议", "actor": "办理人"},
-    values={"stage": STAGES, "kind": KINDS, "conclusion": CONCLUSIONS, "consent": {"none": "未同意", "given": "同意", "withdrawn": "已撤回"},
+    values={"stage": STAGES, "kind": KINDS, "conclusion": CONCLUSIONS,
+            "consent": {"none": "未同意", "given": "同意", "withdrawn": "已撤回"},
             "appeal_outcome": OUTCOMES, "public_anonymous": {0: "否", 1: "是"}, "adviser_granted": {0: "否", 1: "是"},
             "subject_type": {"household": "户", "resident": "村民"}, "source": SOURCES},
     demo=kinds.later("villageapp.reviews.demo", "build"))
