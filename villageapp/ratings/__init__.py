@@ -20,13 +20,13 @@ def _score_pages(db, village_code):
 
 def _example(db, village_code):
     """A reviewer's scores of one household in a campaign being scored (one is started for the example if needed)."""
-    from types import SimpleNamespace
+    from ..steps import Actor
     from .. import registry
     from . import data, procedure
     campaign = next((data._campaign(c) for c in db["campaigns"].rows_where("village_code = ? and stage = 'scoring'",
                                                                            [village_code])), None)
     if campaign is None:
-        cadre = SimpleNamespace(username="system", role="cadre")
+        cadre = Actor("system", "cadre")
         kind = next(t for t in data.types(db) if t["mode"] == "stars")
         campaign = data.start_campaign(db, village_code, kind, 2026, ["王代表", "李代表"], "system")
         house = next(db["households"].rows_where("village_code = ?", [village_code]), None) or registry.add_household(

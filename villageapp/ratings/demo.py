@@ -13,21 +13,16 @@ from ..clock import today
 from ..councils import data as councils
 from ..notices.data import file_objection
 from ..registry import add_household
+from ..steps import Actor
 from . import data, procedure
 
 REVIEWERS = 5  # 村民代表 scoring each campaign
 
 
-class _DemoUser:
-    """Who takes a step: what procedure.take_step and sync.apply_edit read of a signed-in user."""
-    def __init__(self, username, role):
-        self.username, self.role = username, role
-
-
 def build(db, village, ctx):
     code = village["code"]
     rnd = random.Random(code)
-    cadre, town = _DemoUser(ctx.account("cadre", code), "cadre"), _DemoUser(ctx.account("town", code), "town")
+    cadre, town = Actor(ctx.account("cadre", code), "cadre"), Actor(ctx.account("town", code), "town")
     board = councils.council_by_name(db, code, "村民代表会议")
     roster = [m["name"] for m in councils.members(db, board["uuid"], current_only=True)] if board else []
     houses = list(db.query("select uuid, head_name from households where village_code = ? order by rowid", [code]))
@@ -174,7 +169,7 @@ class _Campaigns:
 def public_example(db, village_code):
     """Three households awarded in the village: one whose family consented to be named, one who did not (某户) and one
     who consented and then withdrew it. Only the first is named on the public page."""
-    cadre, town = _DemoUser("system", "cadre"), _DemoUser("system", "town")
+    cadre, town = Actor("system", "cadre"), Actor("system", "town")
     names = ["周示范", "吴示范", "郑示范"]
     houses = [add_household(db, village_code, "一组", name, "system") for name in names]
     kind = next(t for t in data.types(db) if t["name"] == "星级文明信用户")

@@ -7,6 +7,7 @@ from datetime import timedelta
 
 from .. import records
 from ..clock import now_iso, today
+from ..steps import StepRefused, check_role_and_stage
 from ..store import write
 from . import data
 
@@ -25,20 +26,8 @@ STAGES = {"apply": "申请和推荐", "scoring": "评议打分中", "checked": "
           "confirmed": "已确认，待上报", "reported": "已上报，待镇里确认", "approved": "镇里已确认，待挂牌", "plaqued": "已挂牌"}
 
 
-class StepRefused(Exception):
-    def __init__(self, reason, status=409):
-        super().__init__(reason)
-        self.status = status
-
-
 def check(campaign, step, role):
-    if step not in STEPS:
-        raise StepRefused("没有这一步", 404)
-    words, roles, stages = STEPS[step]
-    if role not in roles:
-        raise StepRefused(f"「{words}」由{'镇里' if roles == ('town',) else '村干部'}办理", 403)
-    if campaign["stage"] not in stages:
-        raise StepRefused(f"这次评选现在是「{STAGES[campaign['stage']]}」，不能办「{words}」")
+    check_role_and_stage(STEPS, STAGES, campaign, step, role, "这次评选")
 
 
 def take_step(db, campaign, step, user, note=None, on=None):

@@ -17,6 +17,7 @@ from ..clock import today
 from ..councils import data as councils
 from ..records import in_village_or_404
 from ..reviews.forms import _subject, subjects
+from ..steps import allowed
 from . import bp, data, procedure
 from .forms import make_score_form
 from .step_forms import AdjustForm, CampaignForm, ConsentForm, EntryForm, StepForm, WithdrawForm
@@ -49,15 +50,8 @@ def _entry_or_404(campaign, uuid):
 
 
 def may_take(campaign):
-    """The steps this person may take on this campaign now (procedure.check, without raising)."""
-    out = []
-    for step in procedure.STEPS:
-        try:
-            procedure.check(campaign, step, current_user.role)
-        except procedure.StepRefused:
-            continue
-        out.append(step)
-    return out
+    """The steps this person may take now (the buttons)."""
+    return allowed(procedure.check, procedure.STEPS, campaign, current_user.role)
 
 
 def refused(campaign, reason, status):

@@ -62,11 +62,11 @@ def _public_rows(db, village_code):
 
 def _public_example(db, village_code):
     """Three praised subjects and one criticised: only the one who consented is named; criticism never shows."""
-    from types import SimpleNamespace
+    from ..steps import Actor
     from .. import records
     from .data import add_session
     from .procedure import take_step
-    user = SimpleNamespace(username="system", role="cadre")
+    user = Actor("system", "cadre")
     names = ["示例甲", "示例乙", "示例丙", "示例丁"]
     houses = list(db["households"].rows_where("village_code = ?", [village_code], limit=4))
     if len(houses) < 4:

@@ -11,21 +11,16 @@ from .. import records, sync
 from ..clock import today
 from ..councils import data as councils
 from ..meetings.forms import meeting_payload
+from ..steps import Actor
 from . import data
 from .forms import _subject
 from .procedure import take_step
 
 
-class _DemoUser:
-    """Who takes a step: what procedure.take_step and sync.apply_edit read of a signed-in user."""
-    def __init__(self, username, role):
-        self.username, self.role = username, role
-
-
 def build(db, village, ctx):
     code = village["code"]
     rnd = random.Random(code)
-    cadre, town = _DemoUser(ctx.account("cadre", code), "cadre"), _DemoUser(ctx.account("town", code), "town")
+    cadre, town = Actor(ctx.account("cadre", code), "cadre"), Actor(ctx.account("town", code), "town")
     minutes = _minutes_with_present(db, code, cadre)
     if minutes is None:  # a village without the meetings' demo: nothing to link a session to
         return

@@ -8,6 +8,7 @@ from datetime import date
 
 from .. import audit, records
 from ..clock import now_iso, today
+from ..steps import StepRefused, check_role_and_stage
 from ..store import write
 from . import data
 
@@ -28,21 +29,9 @@ STAGES = {"new": "新记的，待评议", "reviewed": "已评议，待告知", "
 OUTCOMES = {"upheld": "维持原结论", "changed": "改变结论", "revoked": "撤销"}
 
 
-class StepRefused(Exception):
-    def __init__(self, reason, status=409):
-        super().__init__(reason)
-        self.status = status
-
-
 def check(case, step, role):
     """Raise StepRefused (in Chinese) unless this role may take this step now."""
-    if step not in STEPS:
-        raise StepRefused("没有这一步", 404)
-    words, roles, stages = STEPS[step]
-    if role not in roles:
-        raise StepRefused(f"「{words}」由{'镇里' if roles == ('town',) else '村干部'}办理", 403)
-    if case["stage"] not in stages:
-        raise StepRefused(f"这件事现在是「{STAGES[case['stage']]}」，不能办「{words}」")
+    check_role_and_stage(STEPS, STAGES, case, step, role, "这件事")
     if step in ("appeal", "decide_appeal") and case["kind"] != "criticism":
         raise StepRefused("表扬不需要复评")
     if step in ("consent", "public") and (case["kind"] != "praise" or case["conclusion"] != "praise"):

@@ -10,6 +10,7 @@ from .. import attachments, records, sync
 from ..access import access
 from ..clock import today
 from ..records import in_village_or_404
+from ..steps import allowed
 from . import bp, data, procedure
 from .forms import case_columns, make_case_form
 from .step_forms import SessionForm, SettingsForm, StepForm
@@ -48,15 +49,8 @@ def next_step(case):
 
 
 def may_take(case):
-    """The steps this person may take on this case now (procedure.check, without raising)."""
-    out = []
-    for step in procedure.STEPS:
-        try:
-            procedure.check(case, step, current_user.role)
-        except procedure.StepRefused:
-            continue
-        out.append(step)
-    return out
+    """The steps this person may take now (the buttons)."""
+    return allowed(procedure.check, procedure.STEPS, case, current_user.role)
 
 
 # ---- the village's list ------------------------------------------------------------------------------------

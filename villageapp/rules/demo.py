@@ -6,6 +6,7 @@ from ..clock import today
 from ..councils import data as councils
 from ..meetings import data as meetings
 from ..meetings.demo import record_minutes
+from ..steps import Actor
 from . import data as rules
 from . import procedure
 
@@ -21,15 +22,9 @@ ARTICLES = [
 ]
 
 
-class _DemoUser:
-    """Who takes a step of the procedure: what procedure.take_step reads of a logged-in user."""
-    def __init__(self, username, role):
-        self.username, self.role = username, role
-
-
 def build(db, village, ctx):
     code, actor = village["code"], ctx.actor
-    cadre, town, adviser = (_DemoUser(ctx.account(role, code), role) for role in ("cadre", "town", "adviser"))
+    cadre, town, adviser = (Actor(ctx.account(role, code), role) for role in ("cadre", "town", "adviser"))
     day = today()
     v1, _ = rules.start_cycle(db, village, actor, "依据民政部等七部门指导意见，制定本村村规民约。")
     for chapter, title, body, limits in ARTICLES:

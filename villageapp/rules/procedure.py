@@ -4,6 +4,7 @@ import json
 
 from .. import attachments, audit
 from ..clock import now_iso, today
+from ..steps import StepRefused  # noqa: F401  (raised here, caught as procedure.StepRefused)
 from ..store import write
 from ..meetings import data as meetings
 from ..meetings import quorum
@@ -26,14 +27,6 @@ ORDER = [key for key, _l, _r in STEPS]
 VOTING_BODIES = ("村民会议", "村民代表会议")
 OUTCOMES = {"done": "完成", "passed": "审查通过", "commented": "提出修改意见", "approved": "审核同意",
             "returned": "退回修改", "voted": "表决通过", "filed": "已备案", "published": "已公布"}
-
-
-class StepRefused(Exception):
-    """A step that may not be taken now (wrong order, wrong role, a vote that does not count). str() is for people."""
-
-    def __init__(self, message, status=409):
-        super().__init__(message)
-        self.status = status
 
 
 def next_step(stage):
