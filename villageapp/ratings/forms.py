@@ -36,7 +36,8 @@ class ScoreBase(Form):
             other = self.db.execute("select uuid from campaign_scores where entry_uuid = ? and reviewer = ?",
                                     [self.entry_row["uuid"], self.reviewer.data]).fetchone()
             if other and (self.record is None or other[0] != self.record["uuid"]):
-                self.reviewer.errors = [f"{self.reviewer.data} 已经给这一户打过分了，要改请打开原来的那一份"]
+                who = "这一户" if c["rules"]["subject"] == "household" else "这个人"
+                self.reviewer.errors = [f"{self.reviewer.data} 已经给{who}打过分了，要改请打开原来的那一份"]
                 ok = False
         return ok
 
