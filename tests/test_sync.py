@@ -57,7 +57,7 @@ def notes(app):
         with app.app_context():
             db = store.open_town(CHIHE_TOWN, app)
             try:
-                return list(db["test_notes"].rows), list(db["revisions"].rows_where(order_by="id"))
+                return list(db["test_notes"].rows), list(db["revisions"].rows_where("record_type = 'test_note'", order_by="id"))
             finally:
                 db.close()
     return rows

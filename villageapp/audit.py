@@ -158,7 +158,7 @@ def _shown(row, villages):
             return person(value)
         if key in ("village_code", "code") and value in villages:
             return villages[value]
-        return coded.get(key, {}).get(value, _value(value, words))
+        return coded.get(key, {}).get(value, _value(value, words, coded))
     changed = [(words.get(k, k), said(k, before.get(k)), said(k, after.get(k))) for k in keys
                if before.get(k) != after.get(k)]
     summary = _words(row["summary"] or "")
@@ -167,20 +167,36 @@ def _shown(row, villages):
     return {**row, "summary": summary, "changes": changed}
 
 
-def _value(value, words):
+def _value(value, words, coded=None):
+    coded = coded or {}
     if value is None or value == "":
         return "（空）"
+    if isinstance(value, bool):
+        return "是" if value else "否"
     if isinstance(value, str) and value[:1] in "[{":
         try:
             value = json.loads(value)
         except ValueError:
             pass
-    if isinstance(value, dict):  # e.g. a rule's limits {"banquet_tables": 15}
-        return "，".join(f"{words.get(k, '其他')} {_value(v, words)}" for k, v in value.items()) or "（空）"
+    if isinstance(value, dict):  # e.g. a rule's limits {"banquet_tables": 15}, a campaign's rules, a reviewer's scores
+        return "，".join(f"{_key(k, words)} {_item(k, v, words, coded)}" for k, v in value.items()) or "（空）"
     if isinstance(value, list):  # agenda items, people, photos: their titles or names, else how many
         named = [str(item.get("title") or item.get("name") or "") if isinstance(item, dict) else "" for item in value]
         return "、".join(n for n in named if n) if any(named) else (f"{len(value)} 项" if value else "（空）")
     return _words(str(value))
+
+
+def _key(key, words):
+    """A key inside a JSON value in words: a known column's, "第 3 项" for a criterion (c2), else 其他."""
+    if key in words:
+        return words[key]
+    return f"第 {int(key[1:]) + 1} 项" if key[:1] == "c" and key[1:].isdigit() else "其他"
+
+
+def _item(key, value, words, coded):
+    if isinstance(value, (str, int)) and not isinstance(value, bool) and value in coded.get(key, {}):
+        return coded[key][value]
+    return _value(value, words, coded)
 
 
 def _words(text):

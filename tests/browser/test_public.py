@@ -8,6 +8,7 @@ import pytest
 from PIL import Image
 from playwright.sync_api import expect
 
+from villageapp.clock import today
 from villageapp.store import open_town
 
 from conftest import CHIHE_TOWN, MINGXING, MINGXING_VILLAGE, PASSWORD
@@ -24,8 +25,9 @@ def running_notice(app):
     with app.app_context():
         db = open_town(CHIHE_TOWN, app)
         try:
-            return next(db["notices"].rows_where("village_code = ? and category = '公示' and status = 'published'",
-                                                 [MINGXING_VILLAGE]))
+            return next(db["notices"].rows_where(  # one still running (the demo's campaign 公示 of last year has ended)
+                "village_code = ? and category = '公示' and status = 'published' and end_date >= ?",
+                [MINGXING_VILLAGE, today().isoformat()], order_by="end_date desc"))
         finally:
             db.close()
 
