@@ -53,6 +53,34 @@ def envelope(kind_name, record=None, payload=None):
             "payload": form_payload(request.form) if payload is None else payload}
 
 
+def photo_edit(kind_name, record=None, payload=None):
+    """envelope() plus the photos chosen on a page without JS (field photo_files): each checked and shrunk like any
+    upload, kept for the village by its SHA-256 and listed in the payload as a phone lists them. Returns (edit, problems):
+    problems are Chinese reasons for photos refused, to show by the field (the others are kept)."""
+    hashes, problems = [], []
+    for storage in request.files.getlist("photo_files"):
+        if storage and storage.filename:
+            try:
+                hashes.append(attachments.store_photo(g.db, g.village["code"], storage.filename, storage.read(),
+                                                      current_user.username))
+            except attachments.AttachmentError as error:
+                problems.append(str(error))
+    edit = envelope(kind_name, record, payload)
+    edit["payload"] += [["photos", h] for h in hashes]
+    return edit, problems
+
+
+def already_saved(kind_name, edit):
+    """A new-record page sent twice (no JS to stop a double tap): this person's record of that uuid already holds
+    exactly this content."""
+    existing = records.by_uuid(g.db, kinds.synced()[kind_name].table, edit["uuid"])
+    if existing is None or existing["village_code"] != g.village["code"] or existing["created_by"] != current_user.username:
+        return False
+    kind = kinds.synced()[kind_name]
+    form = kind.form(g.db, g.village["code"], MultiDict([tuple(p) for p in edit["payload"]]), record=existing)
+    return form.validate() and all(existing.get(k) == v for k, v in kind.to_record(form).items())
+
+
 def save_form(edit):
     """Save a page's edit (see envelope) through the same path as a phone's. Returns the answer; "invalid" with field
     errors means the page is shown again with them (refill); any other refusal is a 400."""

@@ -102,16 +102,13 @@ def _save(village, record):
     if more:  # "再加一行" without JS: the same page with one more empty row, nothing saved yet
         _add_row(form, more)
         return _page(form, record, edit_id=request.form.get("edit_id", ""), uuid=request.form.get("uuid", ""))
-    hashes, problems = _uploaded_photos(village)
-    edit = sync.envelope("meeting", record, [p for p in sync.form_payload(request.form) if p[0] != "more"])
-    edit["payload"] += [["photos", h] for h in hashes]
+    edit, problems = sync.photo_edit("meeting", record, [p for p in sync.form_payload(request.form) if p[0] != "more"])
     uuid, payload = edit["uuid"], edit["payload"]
     if problems:  # a bad photo: show why, keep everything typed and the photos that did arrive
         form = sync.refill("meeting", record, payload)
         form.photo_files.errors = list(form.photo_files.errors) + problems
         return _page(form, record, edit_id=edit["edit_id"], uuid=uuid, status=422)
-    existing = record or records.by_uuid(g.db, "meetings", uuid)
-    if record is None and existing is not None and _same_content(village, existing, payload):
+    if record is None and sync.already_saved("meeting", edit):
         flash("这份会议记录已经保存过了，没有重复保存")  # the new-minutes page sent twice (no JS to stop a double tap)
         return redirect(url_for("meetings.show", village=village, uuid=uuid))
     result = sync.save_form(edit)
@@ -124,13 +121,6 @@ def _save(village, record):
     return redirect(url_for("meetings.show", village=village, uuid=uuid))
 
 
-def _same_content(village, existing, payload):
-    if existing["village_code"] != village or existing["created_by"] != current_user.username:
-        return False
-    form = make_meeting_form(g.db, village, formdata(payload), record=existing)
-    return form.validate() and all(existing.get(k) == v for k, v in meeting_columns(form).items())
-
-
 def _add_row(form, what):
     if what == "agenda":
         form.agenda.append_entry()
@@ -141,18 +131,6 @@ def _add_row(form, what):
         if len(parts) == 3 and parts[0] == "agenda" and parts[1].isascii() and parts[1].isdigit() and parts[2] == "actions" \
                 and int(parts[1]) < len(form.agenda):
             form.agenda[int(parts[1])].form.actions.append_entry()
-
-
-def _uploaded_photos(village):
-    hashes, problems = [], []
-    for storage in request.files.getlist("photo_files"):
-        if not storage or not storage.filename:
-            continue
-        try:
-            hashes.append(data.store_photo(g.db, village, storage.filename, storage.read(), current_user.username))
-        except attachments.AttachmentError as error:
-            problems.append(str(error))
-    return hashes, problems
 
 
 @bp.route("/v/<village>/meetings/<uuid>")

@@ -12,7 +12,7 @@ from ..clock import today
 from ..records import in_village_or_404
 from ..steps import allowed
 from . import bp, data, procedure
-from .forms import case_columns, make_case_form
+from .forms import make_case_form
 from .step_forms import SessionForm, SettingsForm, StepForm
 
 LOCKED = "这件事已经评议过了，不能再改记下的内容。后面的情况请用下面的按钮一步一步记。"
@@ -100,16 +100,13 @@ def _page(form, record, edit_id="", uuid="", status=200):
 
 
 def _save(village, record):
-    hashes, problems = _uploaded_photos(village)
-    edit = sync.envelope("review", record)
-    edit["payload"] += [["photos", h] for h in hashes]
+    edit, problems = sync.photo_edit("review", record)
     uuid, payload = edit["uuid"], edit["payload"]
     if problems:  # a bad photo: say why, keep everything typed and the photos that did arrive
         form = sync.refill("review", record, payload)
         form.photo_files.errors = list(form.photo_files.errors) + problems
         return _page(form, record, edit_id=edit["edit_id"], uuid=uuid, status=422)
-    existing = record or records.by_uuid(g.db, "review_cases", uuid)
-    if record is None and existing is not None and _same_content(village, existing, payload):
+    if record is None and sync.already_saved("review", edit):
         flash("这件事已经保存过了，没有重复保存")  # the page sent twice (no JS to stop a double tap)
         return redirect(url_for("reviews.show", village=village, uuid=uuid))
     result = sync.save_form(edit)
@@ -119,27 +116,6 @@ def _save(village, record):
            "conflict": CONFLICT,
            "needs_review": "这件事刚被评议了，您的修改作为更正建议保存了，请村里看后决定。"}[result["status"]])
     return redirect(url_for("reviews.show", village=village, uuid=uuid))
-
-
-def _same_content(village, existing, payload):
-    from werkzeug.datastructures import MultiDict
-    if existing["village_code"] != village or existing["created_by"] != current_user.username:
-        return False
-    form = make_case_form(g.db, village, MultiDict([tuple(p) for p in payload]), record=existing)
-    return form.validate() and all(existing.get(k) == v for k, v in case_columns(form).items())
-
-
-def _uploaded_photos(village):
-    """Photos chosen on the page without JS: checked and shrunk like any upload, kept for the village by SHA-256."""
-    hashes, problems = [], []
-    for storage in request.files.getlist("photo_files"):
-        if storage and storage.filename:
-            try:
-                hashes.append(attachments.store_photo(g.db, village, storage.filename, storage.read(),
-                                                      current_user.username))
-            except attachments.AttachmentError as error:
-                problems.append(str(error))
-    return hashes, problems
 
 
 # ---- one case and its steps ----------------------------------------------------------------------------
