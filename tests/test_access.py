@@ -28,7 +28,7 @@ T = f"/t/{CHIHE_TOWN}"
 ROUTES = {
     "home.index": ("GET", "/", "public", None),
     "home.village": ("GET", V + "/home", "cadre adviser town county", 200),
-    "home.town": ("GET", T + "/", "town county", 200),
+    "desk.town": ("GET", T + "/", "town county", 200),
     "auth.login": ("GET", "/login", "public", None),
     "auth.logout": ("POST", "/logout", "cadre adviser town county", 302),
     "auth.own_password": ("GET", "/account/password", "cadre adviser town county", 200),

@@ -55,6 +55,8 @@ def create_app(test_config=None):
     from . import audit, conflicts, councils, home, kinds, meetings, notices, pwa, ratings, registry, reviews, rules, sync
     kinds.init_app(app, [module.FEATURE for module in (home, auth, registry, notices, councils, meetings, rules, reviews,
                                                        ratings, audit, sync, conflicts, pwa)])
+    from . import desk
+    kinds.registry(app).add(app, desk.FEATURE)  # the town desk and the county overview, read from every feature above
 
     app.get_send_file_max_age = _static_max_age
     _register_template_helpers(app)

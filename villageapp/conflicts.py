@@ -23,7 +23,21 @@ def _tasks(db, village_code, role):
                        order=20)] if count else []
 
 
-FEATURE = kinds.Feature("conflicts", bp, tasks=_tasks)
+def _town_tasks(db, role):
+    """For the town desk: edits kept side by side for more than 3 days with nobody deciding, per village."""
+    from datetime import timedelta
+    from .clock import cn_datetime, now
+    limit = (now() - timedelta(days=3)).isoformat(timespec="seconds")
+    rows = db.query("""select r.village_code, v.name as village_name, count(*) as n, min(r.created_at) as oldest
+        from revisions r join villages v on v.code = r.village_code
+        where r.status in ('conflict', 'needs_review') and r.resolved_at is null and r.created_at < ?
+        group by r.village_code order by oldest""", [limit])
+    return [kinds.Task("待定", f"{r['village_name']}：{r['n']} 处修改放了 3 天以上还没人定",
+                       url_for("conflicts.index", village=r["village_code"]), f"最早的 {cn_datetime(r['oldest'])}", order=20)
+            for r in rows]
+
+
+FEATURE = kinds.Feature("conflicts", bp, tasks=_tasks, town_tasks=_town_tasks)
 LIST_ITEM = re.compile(r"^([a-z_]+)-\d+-")  # agenda-0-title → agenda: a list is chosen as a whole
 
 

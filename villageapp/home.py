@@ -1,11 +1,10 @@
-"""The first page each person sees: the public village directory, the cadre's village home,
-the legal adviser's villages, the town desk and the county overview."""
+"""The first page each person sees: the public village directory, the cadre's village home and the legal adviser's
+villages. Town staff go to their town desk and the county admin sees every town (both in villageapp/desk/)."""
 from flask import Blueprint, g, make_response, redirect, render_template, url_for
 from flask_login import current_user
 
 from . import kinds, store
 from .access import access
-from .clock import today
 from .conflicts import open_revisions
 from .rules.town import versions_for
 
@@ -15,18 +14,6 @@ FEATURE = kinds.Feature("home", bp)
 
 def town_names():
     return {t["code"]: t["name"] for t in store.directory()["towns"].rows_where(order_by="code")}
-
-
-def figures():
-    """The town desk's columns: what each kind of record counts per village (see kinds.Figure)."""
-    return [figure for _kind, figs in kinds.registry().collect("figures") for figure in figs]
-
-
-def village_figures(db):
-    """One row per village of a town with the figures the desk and county pages show."""
-    columns = "".join(f",\n  {figure.sql} as {figure.key}" for figure in figures())
-    return list(db.query(f"select v.code, v.name, v.kind, v.model{columns} from villages v order by v.code",
-                         {"day": today().isoformat()}))
 
 
 @bp.route("/")
@@ -39,16 +26,10 @@ def index():
         response.headers["X-Offline-Copy"] = "public"
         return response
     if current_user.role == "county":
-        towns = []
-        for code, name in town_names().items():
-            try:
-                figures = village_figures(store.town_db(code))
-            except FileNotFoundError:
-                figures = None
-            towns.append({"code": code, "name": name, "villages": figures})
-        return render_template("home/county.html", towns=towns)
+        from .desk.views import county
+        return county()
     if current_user.role == "town":
-        return redirect(url_for("home.town", town=current_user.town_code))
+        return redirect(url_for("desk.town", town=current_user.town_code))
     if len(current_user.villages) == 1:
         return redirect(url_for("home.village", village=current_user.villages[0]))
     villages = _my_villages()
@@ -90,13 +71,3 @@ def village(village):
     registry, role = kinds.registry(), current_user.role
     return render_template("home/village.html", tiles=registry.gather("tiles", g.db, village, role),
                            tasks=registry.gather("tasks", g.db, village, role), conflicts=len(open_revisions(g.db, village)))
-
-
-@bp.route("/t/<town>/")
-@access("town", "county", scope="town")
-def town(town):
-    accounts = {r["village_code"]: r["n"] for r in store.directory().query(
-        "select uv.village_code, count(*) as n from user_villages uv join users u on u.id = uv.user_id "
-        "where u.active = 1 and u.role = 'cadre' and u.town_code = ? group by uv.village_code", [town])}
-    return render_template("home/town.html", villages=village_figures(g.db), accounts=accounts, figures=figures(),
-                           waiting=versions_for(g.db, current_user.role) if current_user.role == "town" else [])

@@ -63,11 +63,22 @@ class Public:
 
 @dataclass
 class Figure:
-    """A column of the town desk and the county overview: an SQL expression over one village (v.code)."""
+    """A column of the town desk and the county overview, computed for a period. `source` is an SQL FROM clause (with
+    its WHERE) over rows that carry `village_code` (alias `x`); `sql` is an aggregate over those rows (count(*),
+    sum(...), max(...)). Figures with the same source are computed together in ONE query, GROUP BY village_code, so a
+    desk is one query per source, not one per village. Parameters: :start and :end (ISO dates, end exclusive), :day (today).
+    A village with no rows gets `empty`. `total` is how the county sums a town ("sum", "max", or None: not summed);
+    figures with total "sum" are also averaged (全镇平均, 示范村平均)."""
     key: str
     label: str
     sql: str
+    source: str = ""
     alert: bool = False   # a number above 0 is shown as something to act on
+    group: str = None     # the desk's column group; default: the kind's (or feature's) label
+    empty: object = 0
+    total: str = "sum"
+    note: str = ""        # a line under the table that explains the figure
+    shown: str = "number"  # "number", "text" or "datetime" (an ISO time, shown in Chinese)
 
 
 @dataclass
@@ -81,6 +92,7 @@ class Kind(RecordType):
     public: Public = None
     tiles: Callable = None          # tiles(db, village_code, role) -> [Tile]
     tasks: Callable = None          # tasks(db, village_code, role) -> [Task] for 需要我处理
+    town_tasks: Callable = None     # town_tasks(db, role) -> [Task] for the town desk's 需要我处理 (role town; county reads)
     figures: tuple = ()             # (Figure, …) per village on the town desk
     export: tuple = ()              # ((中文表头, column or function of the row), …): the columns of its CSV/XLSX
     rows: Callable = None           # rows(db, village_code) -> the records its export lists; default: its table's rows
@@ -110,6 +122,9 @@ class Feature:
     kinds: tuple = ()
     tiles: Callable = None
     tasks: Callable = None
+    town_tasks: Callable = None
+    figures: tuple = ()
+    label: str = ""       # the desk's column group of its figures
 
 
 class Registry:

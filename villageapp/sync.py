@@ -26,7 +26,9 @@ def _outbox_tile(db, village_code, role):
     return [kinds.Tile("待发送", url_for("sync.outbox"), "手机上的记录", 120, "data-unsent-count")] if role == "cadre" else []
 
 
-FEATURE = kinds.Feature("sync", bp, tiles=_outbox_tile)
+FEATURE = kinds.Feature("sync", bp, tiles=_outbox_tile, label="同步", figures=(kinds.Figure(
+    "last_sync", "最近一次", "max(x.created_at)", "from revisions x where x.created_at < :end", empty=None, total="max",
+    shown="datetime", note="同步：村务通的记录里分不出哪些修改是手机发来的、哪些是网页上提交的，这里是两者中最近的一次。"),))
 MAX_BATCH = 50
 NOT_PAYLOAD = {"csrf_token", "edit_id", "base_version", "uuid"}  # the envelope, not the content
 

@@ -49,6 +49,28 @@ def _tasks(db, village_code, role):
                        "tag-open" if m["conflict"] else "tag-finance", order=60) for m in to_do(db, village_code)]
 
 
+def _town_tasks(db, role):
+    """For the town desk: follow-up actions of confirmed minutes past their 期限 and not done."""
+    from ..clock import cn_date, today
+    rows = db.query("""select m.uuid, m.village_code, v.name as village_name, c.name as council_name,
+            json_extract(a.value, '$.task') as task, json_extract(a.value, '$.owner') as owner,
+            json_extract(a.value, '$.due') as due
+        from meetings m join villages v on v.code = m.village_code join councils c on c.uuid = m.council_uuid,
+            json_each(m.agenda) i, json_each(i.value, '$.actions') a
+        where m.state != 'draft' and json_valid(m.agenda) and json_extract(a.value, '$.due') < :day
+            and not json_extract(a.value, '$.done')
+        order by due, m.starts_at""", {"day": today().isoformat()})
+    return [kinds.Task("逾期", f"{r['village_name']} · {r['council_name']}会后要办的事：{r['task']}",
+                       url_for("meetings.show", village=r["village_code"], uuid=r["uuid"]),
+                       f"期限 {cn_date(r['due'])}" + (f" · {r['owner']}负责" if r["owner"] else ""), order=60)
+            for r in rows]
+
+
+# a council met in the period: it has confirmed minutes dated in it (drafts do not count)
+MET = ("exists (select 1 from meetings m where m.council_uuid = x.uuid and m.state != 'draft'"
+       " and m.starts_at >= :start and m.starts_at < :end)")
+
+
 def _listing(db, village_code, **filters):
     from .data import listing
     return listing(db, village_code, limit=100000, **filters)
@@ -65,7 +87,10 @@ MEETING = kinds.Kind(
     url=lambda row: url_for("meetings.show", village=row["village_code"], uuid=row["uuid"]),
     review_url=lambda row, revision: url_for("meetings.amend", village=row["village_code"], uuid=row["uuid"],
                                              revision=revision["id"]),
-    offline_pages=_new_minutes_pages, tiles=_tiles, tasks=_tasks,
+    offline_pages=_new_minutes_pages, tiles=_tiles, tasks=_tasks, town_tasks=_town_tasks,
+    figures=(kinds.Figure("councils_met", "开了会", f"count(*) filter (where {MET})", "from councils x", group="开会"),
+             kinds.Figure("councils_unmet", "没开会", f"count(*) filter (where not {MET})", "from councils x", group="开会",
+                          note="开会：本村的会（一约四会、村民会议等）在这段时间里有没有已确认的会议记录，草稿不算。")),
     rows=lambda db, village_code: _listing(db, village_code),
     export=(("村（社区）", "village_name"), ("会", "council_name"), ("开会时间", lambda r: r["starts_at"].replace("T", " ")),
             ("地点", lambda r: r["place"] or ""), ("实到人数", lambda r: r["present"] or 0), ("议题", lambda r: "；".join(r["titles"])),

@@ -33,6 +33,17 @@ def _notice_tasks(db, village_code, role):
             for n in _open_notices(db, village_code)]
 
 
+def _town_tasks(db, role):
+    """For the town desk: objections still unanswered after their notice's 公示 ended."""
+    from ..clock import cn_date, today
+    rows = db.query("""select o.uuid, o.village_code, n.title, n.end_date, v.name as village_name from objections o
+        join notices n on n.uuid = o.notice_uuid join villages v on v.code = o.village_code
+        where o.status = 'open' and n.end_date < ? order by n.end_date, o.created_at""", [today().isoformat()])
+    return [kinds.Task("异议未答复", f"{r['village_name']} · 「{r['title']}」公示已结束，异议还没答复",
+                       url_for("notices.objection", village=r["village_code"], uuid=r["uuid"]),
+                       f"{cn_date(r['end_date'])} 公示结束", order=40) for r in rows]
+
+
 def _public_rows(db, village_code):
     from .data import public_notices
     return public_notices(db, village_code)
@@ -77,16 +88,16 @@ def _objection_tasks(db, village_code, role):
                        order=40) for o in _objections(db, village_code)]
 
 
+# the desk's figures for a period: notices published in it; objections filed in it (and of those, still unanswered)
+PUBLISHED = "from notices x where x.status = 'published' and x.publish_date >= :start and x.publish_date < :end"
+FILED = "from objections x where x.created_at >= :start and x.created_at < :end"
 NOTICE = kinds.Kind(
     name="notice", table="notices", label="村务公开", tiles=_notice_tiles, tasks=_notice_tasks,
     public=kinds.Public(query=_public_rows, template="notices/_public.html", order=20,
                         privacy="已发布、到了公开日期的才给村民看；撤回的、未到日期的不公开",
                         paths=("", r"notices/[0-9a-f-]{36}"), example=_public_example),
-    figures=(kinds.Figure("notices", "公开",
-                          "(select count(*) from notices n where n.village_code = v.code and n.status = 'published')"),
-             kinds.Figure("notices_open", "公示中",
-                          "(select count(*) from notices n where n.village_code = v.code and n.status = 'published' "
-                          "and n.category = '公示' and n.publish_date <= :day and n.end_date >= :day)")),
+    figures=(kinds.Figure("notices", "发布", "count(*)", PUBLISHED),
+             kinds.Figure("notices_publicity", "其中公示", "count(*) filter (where x.category = '公示')", PUBLISHED)),
     export=(("标题", "title"), ("类别", "category"), ("公开日期", "publish_date"), ("截止日期", "end_date"), ("内容", "body")),
     tables={"notices": "公开"},
     fields={"category": "类别", "publish_date": "公开日期", "end_date": "截止日期", "notice_uuid": "公开"},
@@ -94,10 +105,10 @@ NOTICE = kinds.Kind(
     demo=kinds.later("villageapp.notices.demo", "build"))
 OBJECTION = kinds.Kind(
     name="objection", table="objections", label="异议", readers=("cadre", "town", "county"),
-    tiles=_objection_tiles, tasks=_objection_tasks,
-    figures=(kinds.Figure("objections_open", "待答复异议",
-                          "(select count(*) from objections o where o.village_code = v.code and o.status = 'open')",
-                          alert=True),),
+    tiles=_objection_tiles, tasks=_objection_tasks, town_tasks=_town_tasks,
+    figures=(kinds.Figure("objections", "收到异议", "count(*)", FILED, group="村务公开"),
+             kinds.Figure("objections_open", "异议待答复", "count(*) filter (where x.status = 'open')", FILED,
+                          group="村务公开", alert=True)),
     export=(("提出时间", "created_at"), ("异议内容", "body"), ("状态", "status"), ("答复", "answer"), ("答复时间", "answered_at")),
     tables={"objections": "异议"}, values={"status": {"open": "待答复", "answered": "已答复"}})
 FEATURE = kinds.Feature("notices", bp, (NOTICE, OBJECTION))

@@ -59,6 +59,21 @@ def _tasks(db, village_code, role):
             if c["stage"] in waiting]
 
 
+def _town_tasks(db, role):
+    """For the town desk: results the villages reported, for the town to confirm or return."""
+    rows = db.query("""select c.uuid, c.village_code, c.name, v.name as village_name, c.updated_at from campaigns c
+        join villages v on v.code = c.village_code where c.stage = 'reported' order by c.updated_at""")
+    return [kinds.Task("待镇确认", f"{r['village_name']} · {r['name']}：村里已上报结果，请确认",
+                       url_for("ratings.show", village=r["village_code"], uuid=r["uuid"]), order=30) for r in rows]
+
+
+# the desk's figures: the campaigns of the period's year(s), by the step each is in today (short words for a column)
+CAMPAIGNS = ("from campaigns x where x.year between cast(substr(:start, 1, 4) as integer)"
+             " and cast(substr(date(:end, '-1 day'), 1, 4) as integer)")
+STEP_WORDS = {"apply": "申请", "scoring": "打分", "checked": "考核", "publicity": "公示", "confirmed": "确认",
+              "reported": "待镇确认", "approved": "待挂牌", "plaqued": "已挂牌"}
+
+
 def _public_rows(db, village_code):
     from .data import public_awards
     return public_awards(db, village_code)
@@ -71,11 +86,11 @@ SCORE = kinds.Kind(
     fields={"entry_uuid": "被评的户", "reviewer": "评议人", "scores": "打分"})
 CAMPAIGN = kinds.Kind(
     name="campaign", table="campaigns", label="创评活动", tiles=_tiles, tasks=_tasks,
-    figures=(kinds.Figure("campaigns_running", "评选进行中",
-                          "(select count(*) from campaigns c where c.village_code = v.code and c.stage not in ('plaqued'))"),
-             kinds.Figure("campaigns_reported", "评选待镇确认",
-                          "(select count(*) from campaigns c where c.village_code = v.code and c.stage = 'reported')",
-                          alert=True)),
+    town_tasks=_town_tasks,
+    figures=tuple(kinds.Figure(f"campaigns_{stage}", words, f"count(*) filter (where x.stage = '{stage}')", CAMPAIGNS,
+                               group="星级户评选", alert=stage == "reported",
+                               note="星级户评选：这段时间所在年度的评选，各在哪一步（今天的进度）。" if stage == "plaqued" else "")
+                  for stage, words in STEP_WORDS.items()),
     export=(("评选", "name"), ("年度", "year"), ("进度", lambda r: STAGES[r["stage"]]), ("公示截止", "publicity_end")),
     actions={f"campaign_{step}": f"创评·{words}" for step, (words, _roles, _stages) in STEPS.items()}
     | {"campaign_adjust": "创评·考核调整", "campaign_consent": "创评·公开同意", "campaign_withdraw": "创评·摘星"},
@@ -95,8 +110,6 @@ AWARD = kinds.Kind(
     public=kinds.Public(query=_public_rows, template="ratings/_public.html", order=40,
                         privacy="在用的称号列在村务公开页：家里同意的写名字，没同意的写“某户”；摘去的不再列出",
                         example=kinds.later("villageapp.ratings.demo", "public_example")),
-    figures=(kinds.Figure("awards", "星级户/文明家庭",
-                          "(select count(*) from awards a where a.village_code = v.code and a.withdrawn_on is null)"),),
     export=(("户（人）", "subject_name"), ("称号", "title"), ("年度", "year"), ("授予日期", "awarded_on"),
             ("挂牌日期", "plaque_on"), ("摘星日期", "withdrawn_on"), ("摘星理由", "withdraw_reason")))
 FEATURE = kinds.Feature("ratings", bp, (SCORE, CAMPAIGN, AWARD))

@@ -17,10 +17,13 @@ def _tiles(db, village_code, role):
     return [kinds.Tile("户籍名册", url_for("registry.households", village=village_code), f"{households} 户 {residents} 人", 90)]
 
 
+# households and residents registered by the end of the period: one query for both
+REGISTERED = ("from (select village_code, 'h' as t, created_at from households"
+              " union all select village_code, 'r', created_at from residents) x where x.created_at < :end")
 HOUSEHOLD = kinds.Kind(
     name="household", table="households", label="户", readers=("cadre", "town", "county"), tiles=_tiles,
-    figures=(kinds.Figure("households", "户", "(select count(*) from households h where h.village_code = v.code)"),
-             kinds.Figure("residents", "人", "(select count(*) from residents r where r.village_code = v.code)")),
+    figures=(kinds.Figure("households", "户", "count(*) filter (where x.t = 'h')", REGISTERED, group="户籍"),
+             kinds.Figure("residents", "人", "count(*) filter (where x.t = 'r')", REGISTERED, group="户籍")),
     export=(("户主", "head_name"), ("住址", "address"), ("电话", "phone")),
     tables={"villages": "村（社区）", "groups": "村民小组", "households": "户", "residents": "村民"},
     fields={"model": "示范村", "head_name": "户主", "address": "住址", "group_uuid": "组", "household_uuid": "户",

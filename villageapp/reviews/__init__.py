@@ -104,34 +104,49 @@ def _example_meeting(db, village_code):
     return records.create(db, "meetings", {**meeting_columns(form), "village_code": village_code}, "system")[0]
 
 
-HALF_YEAR = "(case when substr(:day, 6, 2) <= '06' then substr(:day, 1, 4) || '-01-01' else substr(:day, 1, 4) || '-07-01' end)"
+def _town_tasks(db, role):
+    """For the town desk: 帮教 cases whose follow-up visit is overdue, and appeals (复评) under way. The county reads
+    no case (least access): it is told how many, with no name and no link."""
+    from ..clock import today
+    from .data import setting
+    from datetime import timedelta
+    limit = (today() - timedelta(days=int(setting(db, "review_visit_days")))).isoformat()
+    overdue = list(db.query("""select * from (select c.uuid, c.village_code, c.subject_name, v.name as village_name,
+                coalesce((select max(s.done_on) from review_steps s where s.case_uuid = c.uuid and s.step = 'visit'),
+                         c.told_on, c.reviewed_on) as last
+            from review_cases c join villages v on v.code = c.village_code
+            where c.conclusion = 'help' and c.stage in ('told', 'appealed')) where last < ? order by last""", [limit]))
+    appealed = list(db.query("""select c.uuid, c.village_code, c.subject_name, c.appeal_on, v.name as village_name
+            from review_cases c join villages v on v.code = c.village_code where c.stage = 'appealed'
+            order by c.appeal_on"""))
+    if role not in READERS:
+        return ([kinds.Task("该回访了", f"道德评议：{len(overdue)} 件帮教逾期没有回访", "", "由镇里和村里办理", current=False,
+                            order=36)] if overdue else []) + (
+            [kinds.Task("复评中", f"道德评议：{len(appealed)} 件在复评", "", "由镇里和村里办理", current=False, order=37)]
+            if appealed else [])
+    return [kinds.Task("该回访了", f"{c['village_name']} · 帮教：{c['subject_name']}（上次 {c['last']} 后没有回访）",
+                       url_for("reviews.show", village=c["village_code"], uuid=c["uuid"]), order=36) for c in overdue] + [
+        kinds.Task("复评中", f"{c['village_name']} · 道德评议复评：{c['subject_name']}",
+                   url_for("reviews.show", village=c["village_code"], uuid=c["uuid"]), f"{c['appeal_on']} 申请复评",
+                   "tag-notice", current=False, order=37) for c in appealed]
+
+
+# a case is opened on the earliest day known of it: the day it was written down or, if earlier, the day it was voted
+OPENED = "min(substr(x.created_at, 1, 10), coalesce(x.reviewed_on, '9999'))"
+CASES = f"from review_cases x where ({OPENED} >= :start and {OPENED} < :end) or (x.closed_on >= :start and x.closed_on < :end)"
 REVIEW = kinds.Kind(
     name="review", table="review_cases", label="道德评议", form=make_case_form, to_record=case_columns,
     to_payload=case_payload, example=_example, files="photos", readers=READERS,
     locked=lambda row: row["stage"] != "new",
     url=lambda row: url_for("reviews.show", village=row["village_code"], uuid=row["uuid"]),
     review_url=lambda row, revision: url_for("reviews.show", village=row["village_code"], uuid=row["uuid"]),
-    offline_pages=_new_case_pages, tiles=_tiles, tasks=_tasks,
+    offline_pages=_new_case_pages, tiles=_tiles, tasks=_tasks, town_tasks=_town_tasks,
     public=kinds.Public(query=_public_rows, template="reviews/_public.html", order=30, example=_public_example,
                         privacy="红榜只列评议通过的表扬：本人同意的写名字，没同意而评议会要公开的写“某户”；批评和黑榜从不公开"),
-    figures=(
-        kinds.Figure("review_sessions", "本半年评议会",
-                     f"(select count(*) from review_sessions s where s.village_code = v.code and s.held_on >= {HALF_YEAR})"),
-        kinds.Figure("reviews_open", "评议在办",
-                     "(select count(*) from review_cases c where c.village_code = v.code and c.stage != 'closed')"),
-        kinds.Figure("reviews_closed", "评议结案",
-                     "(select count(*) from review_cases c where c.village_code = v.code and c.stage = 'closed')"),
-        kinds.Figure("reviews_praise", "表扬",
-                     "(select count(*) from review_cases c where c.village_code = v.code and c.kind = 'praise')"),
-        kinds.Figure("reviews_criticism", "批评",
-                     "(select count(*) from review_cases c where c.village_code = v.code and c.kind = 'criticism')"),
-        kinds.Figure("reviews_appeals", "复评",
-                     "(select count(*) from review_cases c where c.village_code = v.code and c.appeal_on is not null)"),
-        kinds.Figure("reviews_overdue", "帮教逾期未回访",
-                     "(select count(*) from review_cases c where c.village_code = v.code and c.conclusion = 'help'"
-                     " and c.stage in ('told', 'appealed') and coalesce((select max(s.done_on) from review_steps s"
-                     " where s.case_uuid = c.uuid and s.step = 'visit'), c.told_on, c.reviewed_on) < date(:day, '-30 days'))",
-                     alert=True)),
+    figures=(kinds.Figure("reviews_opened", "新案", f"count(*) filter (where {OPENED} >= :start and {OPENED} < :end)",
+                          CASES),
+             kinds.Figure("reviews_closed", "结案", "count(*) filter (where x.closed_on >= :start and x.closed_on < :end)",
+                          CASES, note="道德评议：新案按最早的日子算（记下或评议的那天），结案按结案日期算。")),
     export=(("对象", "subject_name"), ("表扬/批评", lambda r: KINDS[r["kind"]]), ("类别", "category"), ("事实", "facts"),
             ("提出", lambda r: SOURCES.get(r["source"], "")), ("进度", lambda r: STAGES[r["stage"]]),
             ("结论", lambda r: CONCLUSIONS.get(r["conclusion"] or "", "")), ("评议日期", "reviewed_on"),

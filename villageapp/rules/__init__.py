@@ -53,8 +53,26 @@ def _public_example(db, village_code):
     return "村规民约全文", ["示例村民甲", "示例意见"]
 
 
+def _town_tasks(db, role):
+    """For the town desk: versions waiting for the town's approval or filing (the county sees them, read-only)."""
+    from .town import versions_for
+    return [kinds.Task("待办理", f"{r['village_name']} · 村规民约第 {r['number']} 版：{r['step']}",
+                       url_for("rules.version", village=r["village_code"], uuid=r["uuid"]), order=10)
+            for r in versions_for(db, "town")]
+
+
+_STAGE_WORDS = " ".join(f"when '{stage}' then '{words}'" for stage, words in LABELS.items())
+# where the rulebook stands today (the same words as the village's tile) and how old the version in force is
+RULE_STATUS = ("max(coalesce((select '第 ' || r.number || ' 版：' || (case r.stage " + _STAGE_WORDS + " end)"
+               " from rule_versions r where r.rulebook_uuid = x.uuid and r.stage != 'published' order by r.number desc limit 1),"
+               " case when x.current_version then '现行第 ' || x.current_version || ' 版' end))")
+RULE_AGE = ("max(cast((julianday(:day) - julianday((select coalesce(r.published_on, r.filed_on) from rule_versions r"
+            " where r.rulebook_uuid = x.uuid and r.number = x.current_version))) / 30.4375 as integer))")
 RULEBOOK = kinds.Kind(
-    name="rulebook", table="rulebooks", label="村规民约", tiles=_tiles, tasks=_tasks,
+    name="rulebook", table="rulebooks", label="村规民约", tiles=_tiles, tasks=_tasks, town_tasks=_town_tasks,
+    figures=(kinds.Figure("rules_status", "现状", RULE_STATUS, "from rulebooks x", empty="还没有", total=None, shown="text"),
+             kinds.Figure("rules_age", "现行版已用（月）", RULE_AGE, "from rulebooks x", empty=None, total="avg",
+                          note="村规民约：现状是今天的；已用几个月从现行版公布那天算到今天。")),
     public=kinds.Public(query=_public_rows, template="rules/_public.html", order=10,
                         privacy="公布的条文人人可看；意见的姓名、办理经过只给村干部和镇里看",
                         example=_public_example),

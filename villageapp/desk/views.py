@@ -1,0 +1,88 @@
+"""The desk's pages: a town's desk (town staff act; the county admin reads) and the county's rows of towns."""
+from flask import g, render_template, request
+from flask_login import current_user
+
+from .. import kinds, store
+from ..access import access
+from . import bp, charts
+from .figures import (BadPeriod, averages, choices, figure_groups, one_decimal, period_of, town_totals,
+                      village_rows)
+
+
+def _period():
+    """The chosen period, or a 400 page that says how to write one."""
+    try:
+        return period_of(request.args.get("period")), None
+    except BadPeriod as error:
+        return None, (render_template("error.html", code=400, title="期间写法不对", text=str(error)), 400)
+
+
+def _page_args(period):
+    return {"period": period, "choices": choices(period), "previous": period.shifted(-1), "following": period.shifted(1),
+            "one_decimal": one_decimal}
+
+
+@bp.route("/t/<town>/")
+@access("town", "county", scope="town")
+def town(town):
+    period, refused = _period()
+    if refused:
+        return refused
+    groups = figure_groups()
+    rows = village_rows(g.db, period, groups)
+    accounts = {r["village_code"]: r["n"] for r in store.directory().query(
+        "select uv.village_code, count(*) as n from user_villages uv join users u on u.id = uv.user_id "
+        "where u.active = 1 and u.role = 'cadre' and u.town_code = ? group by uv.village_code", [town])}
+    meetings = meetings_per_month(g.db, period)
+    cases = cases_per_category(g.db, period)
+    month_words = [f"{m}月" for _y, m in period.months]
+    return render_template(
+        "desk/town.html", groups=groups, rows=rows, accounts=accounts, town_average=averages(rows, groups),
+        model_average=averages([r for r in rows if r["model"]], groups), has_models=any(r["model"] for r in rows),
+        tasks=kinds.registry().gather("town_tasks", g.db, current_user.role), reads_only=current_user.role != "town",
+        months=month_words, meetings=meetings, cases=cases,
+        meetings_chart=charts.grouped(f"{period.label}各村每月开会次数", month_words,
+                                      [(r["name"], r["months"]) for r in meetings]),
+        cases_chart=charts.bars(f"{period.label}道德评议各类新案件数", [(c["label"], c["n"]) for c in cases]),
+        **_page_args(period))
+
+
+def meetings_per_month(db, period):
+    """Confirmed meetings per village and month of the period (one query): [{code, name, months: [n, …]}]."""
+    months = [f"{y}-{m:02d}" for y, m in period.months]
+    counts = {(r["village_code"], r["month"]): r["n"] for r in db.query(
+        """select village_code, substr(starts_at, 1, 7) as month, count(*) as n from meetings
+           where state != 'draft' and starts_at >= :start and starts_at < :end group by village_code, month""",
+        period.params)}
+    return [{"code": v["code"], "name": v["name"], "months": [counts.get((v["code"], m), 0) for m in months]}
+            for v in db.query("select code, name from villages order by code")]
+
+
+def cases_per_category(db, period):
+    """道德评议 cases opened in the period per kind and category (one query), most first."""
+    from ..reviews import OPENED
+    from ..reviews.data import KINDS
+    rows = db.query(f"""select x.kind, x.category, count(*) as n from review_cases x
+        where {OPENED} >= :start and {OPENED} < :end group by x.kind, x.category order by n desc, x.kind, x.category""",
+                    period.params)
+    return [{"label": f"{KINDS.get(r['kind'], r['kind'])}·{r['category']}", "n": r["n"]} for r in rows]
+
+
+def county():
+    """The county admin's home: one row per town with its sums for the period, each read from the town's own file."""
+    from ..home import town_names
+    period, refused = _period()
+    if refused:
+        return refused
+    groups = figure_groups()
+    towns = []
+    for code, name in town_names().items():
+        try:
+            db = store.town_db(code)
+        except FileNotFoundError:
+            towns.append({"code": code, "name": name, "missing": True})
+            continue
+        rows = village_rows(db, period, groups)
+        towns.append({"code": code, "name": name, "missing": False, "villages": len(rows),
+                      "models": sum(1 for r in rows if r["model"]), **town_totals(rows, groups)})
+    return render_template("desk/county.html", groups=groups, towns=towns, **_page_args(period))
