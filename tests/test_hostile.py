@@ -400,7 +400,7 @@ def test_the_town_meetings_export_writes_formulas_as_text(app, mingxing):
     edit["payload"] = [p if p[0] != "agenda-0-title" else ["agenda-0-title", title] for p in edit["payload"]]
     assert send(mingxing, V, edit).json["results"][0]["status"] == "accepted"
     town = login(app, CHIHE)
-    export = town.get(f"/t/{CHIHE_TOWN}/meetings/export.csv")
+    export = town.get(f"/t/{CHIHE_TOWN}/exports/meetings.csv")
     assert export.status_code == 200
     rows = list(csv.reader(io.StringIO(export.data.decode("utf-8-sig"))))
     ours = next(r for r in rows if place in "".join(r))
@@ -502,7 +502,7 @@ HUGE = "99999999999999999999"
     (CHIHE, "GET", f"/t/{CHIHE_TOWN}/meetings/?end=9999-12-31", 400),
     (CHIHE, "GET", f"/t/{CHIHE_TOWN}/meetings/?start=0000-01-01", 400),
     (CHIHE, "GET", f"/t/{CHIHE_TOWN}/meetings/?start=0001-01-01", 400),
-    (CHIHE, "GET", f"/t/{CHIHE_TOWN}/meetings/export.csv?end=9999-12-31", 400),
+    (CHIHE, "GET", f"/t/{CHIHE_TOWN}/exports/meetings.csv?end=9999-12-31", 400),
     (CHIHE, "GET", f"/t/{CHIHE_TOWN}/meetings/?start=2026-13-40", 400),
     (CHIHE, "GET", f"/t/{CHIHE_TOWN}/meetings/?start=2026-01-01&end=2026-12-31", 200),
     (CHIHE, "GET", f"/t/{CHIHE_TOWN}/meetings/quarter?q={HUGE}-1", 200),  # an impossible quarter: this one

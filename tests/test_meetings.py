@@ -493,9 +493,10 @@ def test_town_staff_filter_all_meetings_of_their_villages(app, client, auth):
     assert "没有符合条件的会议记录" in todays.text
     drafts = client.get(f"{T}/meetings/", query_string={"state": "draft"}).text.split("<tbody>")[1]
     assert "草稿" in drafts and "已确认" not in drafts
-    csv = client.get(f"{T}/meetings/export.csv", query_string={"council": "道德评议会"})
-    text = csv.data.decode("utf-8")
-    assert text.startswith("\ufeff村（社区）,会,开会时间") and text.count("道德评议会") == 3 and "红白理事会" not in text
+    csv = client.get(f"{T}/exports/meetings.csv", query_string={"council": "道德评议会"})
+    lines = csv.data.decode("utf-8").splitlines()
+    assert lines[0].startswith("\ufeff本表含个人信息") and lines[1].startswith("村（社区）,会,开会时间")
+    assert sum("道德评议会" in line for line in lines[2:]) == 3 and "红白理事会" not in "".join(lines)
 
 
 def test_the_quarter_table_shows_which_councils_have_not_met(app, client, auth):

@@ -52,9 +52,9 @@ def create_app(test_config=None):
     from . import routing
     routing.init_app(app)  # <int:> bounded to SQLite's range, before any blueprint adds its rules
     # the features, in order: each a blueprint with the kinds of record it owns (see kinds.py). A new feature is one line here
-    from . import audit, conflicts, councils, home, kinds, meetings, notices, pwa, ratings, registry, reviews, rules, sync
+    from . import audit, conflicts, councils, exports, home, kinds, meetings, notices, pwa, ratings, registry, reviews, rules, sync
     kinds.init_app(app, [module.FEATURE for module in (home, auth, registry, notices, councils, meetings, rules, reviews,
-                                                       ratings, audit, sync, conflicts, pwa)])
+                                                       ratings, audit, exports, sync, conflicts, pwa)])
     from . import desk
     kinds.registry(app).add(app, desk.FEATURE)  # the town desk and the county overview, read from every feature above
 

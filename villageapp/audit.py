@@ -18,12 +18,12 @@ ACTIONS = {
     "create": "新建", "update": "修改", "delete": "删除", "publish": "发布", "withdraw": "撤回",
     "answer": "答复", "import": "导入", "login": "登录", "deactivate": "停用", "activate": "启用",
     "reset_password": "重置密码", "confirm": "确认", "amend": "更正", "resolve": "处理冲突", "conflict": "同时修改",
-    "needs_review": "确认后又改",
+    "needs_review": "确认后又改", "export": "导出",
 }
 # tables that belong to no one kind (tests check each town table has words, here or in a kind's manifest)
 TABLES = {
     "users": "账号", "attachments": "附件", "files": "文件", "file_villages": "文件", "revisions": "修改记录",
-    "audit": "操作记录", "record_files": "附件",
+    "audit": "操作记录", "record_files": "附件", "exports": "导出的表",
 }
 FIELDS = {
     "uuid": "编号", "village_code": "村", "created_by": "建立人", "conflict": "待定", "code": "代码", "name": "名称",

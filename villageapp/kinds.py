@@ -82,6 +82,24 @@ class Figure:
 
 
 @dataclass
+class Listing:
+    """A list the town sees and exports (meetings, households, the audit log…): the same filters on the screen and in the
+    file. `query(db, filters)` yields row dicts for the parsed filters (village_code, start, end: dates, end inclusive, and
+    one entry per `choices` key, each None when not chosen), oldest first or in the screen's order, without a limit."""
+    name: str                 # the URL word: /t/<town>/exports/<name>
+    label: str                # 会议记录
+    columns: tuple            # ((中文表头, column or function of the row[, "text"|"int"|"date"|"datetime"]), …)
+    query: Callable
+    choices: dict = field(default_factory=dict)  # filter → (label, {value: words} or a function that returns it)
+    dated: str = None         # what the period filters on (开会时间); None: the list has no period filter
+    readers: tuple = ("town", "county")
+    personal: bool = True     # holds personal information: the file says so on its first row
+    photos: Callable = None   # photos(db, row) -> [file rows with content_type and data] for the photos zip
+    photo_title: Callable = None  # photo_title(row) -> (date, title) that names its photos (村-日期-标题-序号.jpg)
+    order: int = 50
+
+
+@dataclass
 class Kind(RecordType):
     """One kind of record. A kind with `form` and `to_record` is synced: phones may send it through /api/…/edits,
     and a plain POST saves it the same way (sync.save_form)."""
@@ -95,6 +113,7 @@ class Kind(RecordType):
     town_tasks: Callable = None     # town_tasks(db, role) -> [Task] for the town desk's 需要我处理 (role town; county reads)
     figures: tuple = ()             # (Figure, …) per village on the town desk
     export: tuple = ()              # ((中文表头, column or function of the row), …): the columns of its CSV/XLSX
+    lists: tuple = ()               # (Listing, …): the lists of its records the town sees and exports (exports/)
     rows: Callable = None           # rows(db, village_code) -> the records its export lists; default: its table's rows
     actions: dict = field(default_factory=dict)  # audit action → words
     tables: dict = field(default_factory=dict)   # table → words, for the audit log
@@ -155,6 +174,11 @@ class Registry:
         owners = [*self.features, *self.kinds.values()]
         items = [item for owner in owners if getattr(owner, hook, None) for item in getattr(owner, hook)(*args)]
         return sorted(items, key=lambda item: item.order)
+
+    def listings(self):
+        """Every Listing of every kind, by its URL word, in their order."""
+        found = sorted((listing for _kind, lists in self.collect("lists") for listing in lists), key=lambda l: l.order)
+        return {listing.name: listing for listing in found}
 
     def merged(self, attribute):
         """One dict from a dict attribute of every kind (audit words)."""

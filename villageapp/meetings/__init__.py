@@ -4,7 +4,9 @@ Who may do what: the village's cadres write; the legal adviser, town staff and t
 (the adviser checks that decisions such as a 村规民约 vote were taken with a quorum), and nobody else sees minutes."""
 from flask import Blueprint, url_for
 
-from .. import kinds
+from .. import attachments, kinds
+from ..councils.data import COUNCIL_NAMES
+from .data import STATES
 from .quorum import BASES
 from .forms import make_meeting_form, meeting_columns, meeting_payload
 
@@ -76,6 +78,25 @@ def _listing(db, village_code, **filters):
     return listing(db, village_code, limit=100000, **filters)
 
 
+def _selected(db, f):
+    from .data import selected
+    return selected(db, f["village_code"], f["council"], f["start"], f["end"], f["state"])
+
+
+def _photo_title(row):
+    return row["starts_at"][:10], "-".join([row["council_name"], *row["titles"][:1]])
+
+
+COLUMNS = (("村（社区）", "village_name"), ("会", "council_name"), ("开会时间", lambda r: r["starts_at"].replace("T", " "), "datetime"),
+           ("地点", lambda r: r["place"] or ""), ("主持人", "host"), ("记录人", "recorder"),
+           ("实到人数", lambda r: r["present"] or 0, "int"), ("议题", lambda r: "；".join(r["titles"])),
+           ("状态", "state_label"), ("版本", lambda r: f"第 {r['edition']} 版" if r["edition"] else ""))
+LIST = kinds.Listing(
+    "meetings", "会议记录", COLUMNS, _selected, dated="开会时间", order=10,
+    choices={"council": ("会", {name: name for name in COUNCIL_NAMES}), "state": ("状态", STATES)},
+    photos=lambda db, row: attachments.linked_files(db, row["uuid"]), photo_title=_photo_title)
+
+
 def _trail_tiles(db, village_code, role):
     return [kinds.Tile("四议两公开", url_for("meetings.trails_index", village=village_code), "大事六步走", 50)]
 
@@ -92,9 +113,7 @@ MEETING = kinds.Kind(
              kinds.Figure("councils_unmet", "没开会", f"count(*) filter (where not {MET})", "from councils x", group="开会",
                           note="开会：本村的会（一约四会、村民会议等）在这段时间里有没有已确认的会议记录，草稿不算。")),
     rows=lambda db, village_code: _listing(db, village_code),
-    export=(("村（社区）", "village_name"), ("会", "council_name"), ("开会时间", lambda r: r["starts_at"].replace("T", " ")),
-            ("地点", lambda r: r["place"] or ""), ("实到人数", lambda r: r["present"] or 0), ("议题", lambda r: "；".join(r["titles"])),
-            ("状态", "state_label"), ("版本", lambda r: f"第 {r['edition']} 版" if r["edition"] else "")),
+    export=COLUMNS, lists=(LIST,),
     tables={"meetings": "会议记录", "meeting_editions": "会议记录的更正"},
     fields={"state": "状态", "starts_at": "开会时间", "place": "地点", "host": "主持人", "recorder": "记录人",
             "attendees": "到会", "others": "列席", "absentees": "缺席", "present": "实到人数", "eligible": "应到人数",

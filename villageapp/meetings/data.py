@@ -210,13 +210,18 @@ def arrived(db, village_code, hashes):
 
 # ---- lists -------------------------------------------------------------------------
 
-LIST_SQL = """select m.uuid, m.village_code, m.starts_at, m.state, m.conflict, m.edition, m.place, m.present,
+LIST_SQL = """select m.uuid, m.village_code, m.starts_at, m.state, m.conflict, m.edition, m.place, m.present, m.host, m.recorder,
     m.agenda, c.name as council_name, v.name as village_name
     from meetings m join councils c on c.uuid = m.council_uuid join villages v on v.code = m.village_code"""
 
 
 def listing(db, village_code=None, council_name=None, start=None, end=None, state=None, limit=500):
     """Meetings newest first, filtered; each with its first agenda titles for the list."""
+    return list(selected(db, village_code, council_name, start, end, state, limit))
+
+
+def selected(db, village_code=None, council_name=None, start=None, end=None, state=None, limit=None):
+    """listing() as a stream of rows (no limit by default): what the town's list and its exports read."""
     where, params = [], []
     for clause, value in (("m.village_code = ?", village_code), ("c.name = ?", council_name),
                           ("m.starts_at >= ?", start.isoformat() if start else None),
@@ -225,13 +230,11 @@ def listing(db, village_code=None, council_name=None, start=None, end=None, stat
         if value:
             where.append(clause)
             params.append(value)
-    sql = LIST_SQL + (" where " + " and ".join(where) if where else "") + " order by m.starts_at desc limit ?"
-    rows = []
-    for r in db.query(sql, params + [limit]):
+    sql = LIST_SQL + (" where " + " and ".join(where) if where else "") + " order by m.starts_at desc"
+    for r in db.query(sql + (" limit ?" if limit else ""), params + ([limit] if limit else [])):
         r["titles"] = [item["title"] for item in json.loads(r.pop("agenda") or "[]")]
         r["state_label"] = STATES[r["state"]]
-        rows.append(r)
-    return rows
+        yield r
 
 
 def to_do(db, village_code):

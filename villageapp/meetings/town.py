@@ -1,38 +1,30 @@
 """The town's view of meetings: every meeting of its villages, filtered by village, council and dates (with a CSV
-for Excel), and the quarter table of which councils have met and which have not."""
+for Excel and WPS, from the exports), and the quarter table of which councils have met and which have not."""
 from flask import g, render_template, request
 
 from ..access import access
 from ..councils import data as councils
-from ..exports import kind_csv
-from ..routing import date_arg
-from . import MEETING, bp, data
+from ..exports.filters import recent_periods
+from ..exports.views import parsed
+from . import LIST, bp, data
 
 
-def _filters():
-    f = {k: request.args.get(k, "").strip() for k in ("village", "council", "start", "end", "state")}
-    villages = {v["code"]: v["name"] for v in g.db["villages"].rows_where(order_by="code")}
-    query = {"village_code": f["village"] if f["village"] in villages else None,
-             "council_name": f["council"] if f["council"] in councils.COUNCIL_NAMES else None,
-             "start": date_arg("start"), "end": date_arg("end"),
-             "state": f["state"] if f["state"] in data.STATES else None}
-    return f, query, villages
+def _villages():
+    return {v["code"]: v["name"] for v in g.db.query("select code, name from villages order by code")}
 
 
 @bp.route("/t/<town>/meetings/")
 @access("town", "county", scope="town")
 def town(town):
-    f, query, villages = _filters()
-    rows = data.listing(g.db, **query, limit=501)
-    return render_template("meetings/town.html", meetings=rows[:500], more=len(rows) > 500, filters=f,
-                           villages=villages, names=councils.COUNCIL_NAMES, states=data.STATES)
-
-
-@bp.route("/t/<town>/meetings/export.csv")
-@access("town", "county", scope="town")
-def town_export(town):
-    _f, query, _villages = _filters()
-    return kind_csv(MEETING, data.listing(g.db, **query, limit=100000), f"meetings-{town}.csv")
+    """Every meeting of the town's villages, filtered the way its exports are (exports.filters): the same words in
+    the address give the same rows on the screen, in the CSV and in the Excel file."""
+    villages = _villages()
+    filters, description, given = parsed(LIST, villages)
+    rows = data.listing(g.db, filters["village_code"], filters["council"], filters["start"], filters["end"],
+                        filters["state"], limit=501)
+    return render_template("meetings/town.html", listing=LIST, meetings=rows[:500], more=len(rows) > 500, filters=given,
+                           description=description, villages=villages, names=councils.COUNCIL_NAMES,
+                           states=data.STATES, periods=recent_periods())
 
 
 @bp.route("/t/<town>/meetings/quarter")

@@ -1,0 +1,199 @@
+"""Exports of the town's lists: the file holds exactly the rows the filters on the screen select, opens with csv and
+openpyxl, neutralises formulas, says so when it holds personal information, and streams; the photos zip and the town
+archive; who may export what."""
+import csv
+import io
+import sqlite3
+import zipfile
+from datetime import date, timedelta
+
+import openpyxl
+import pytest
+
+from conftest import CHENGGUAN, CHIHE, CHIHE_TOWN, COUNTY, LAWYER, MINGXING, MINGXING_VILLAGE, WUAI_VILLAGE
+from villageapp import store
+from villageapp.exports import filters, formats
+
+T = f"/t/{CHIHE_TOWN}"
+
+
+def town_db(app):
+    with app.app_context():
+        return store.open_town(CHIHE_TOWN)
+
+
+def read_csv(response):
+    assert response.status_code == 200, response.text[:300]
+    text = response.data.decode("utf-8")
+    assert text.startswith("\ufeff")
+    return list(csv.reader(io.StringIO(text[1:])))
+
+
+def read_xlsx(response):
+    assert response.status_code == 200, response.text[:300]
+    book = openpyxl.load_workbook(io.BytesIO(response.data))
+    return book.active
+
+
+def expected_meetings(app, village=None, start=None, end=None, council=None):
+    """The meetings a filter selects, computed here from the table, not by the app's query."""
+    db = town_db(app)
+    councils = {c["uuid"]: c["name"] for c in db["councils"].rows}
+    out = []
+    for m in db["meetings"].rows:
+        day = date.fromisoformat(m["starts_at"][:10])
+        if village and m["village_code"] != village or council and councils[m["council_uuid"]] != council:
+            continue
+        if start and day < start or end and day > end:
+            continue
+        out.append(m)
+    db.close()
+    return out
+
+
+def spread_meetings(app):
+    """Give the demo's meetings dates over two years, so a quarter selects some and leaves others out."""
+    db = town_db(app)
+    with store.write(db):
+        for n, m in enumerate(db["meetings"].rows_where(order_by="uuid")):
+            day = date(2025, 1, 5) + timedelta(days=37 * n)
+            db["meetings"].update(m["uuid"], {"starts_at": f"{day.isoformat()}T09:30"})
+    db.close()
+
+
+def test_meetings_of_one_village_for_a_quarter_as_csv_and_xlsx_hold_exactly_those_rows(app, client, auth):
+    spread_meetings(app)
+    quarter = filters.period("2025-3")
+    want = expected_meetings(app, MINGXING_VILLAGE, quarter.start, quarter.end)
+    everything = expected_meetings(app)
+    assert want and len(want) < len(everything)
+    auth.login(CHIHE)
+    args = {"village": MINGXING_VILLAGE, "period": "2025-3"}
+    rows = read_csv(client.get(f"{T}/exports/meetings.csv", query_string=args))
+    assert rows[0][0].startswith("本表含个人信息") and "明星村" in rows[0][0] and "2025年第三季度" in rows[0][0]
+    assert rows[1][:3] == ["村（社区）", "会", "开会时间"]
+    assert sorted(r[2] for r in rows[2:]) == sorted(m["starts_at"].replace("T", " ") for m in want)
+    assert {r[0] for r in rows[2:]} == {"明星村"}
+
+    sheet = read_xlsx(client.get(f"{T}/exports/meetings.xlsx", query_string=args))
+    values = list(sheet.iter_rows(values_only=True))
+    assert values[0][0].startswith("本表含个人信息")
+    assert values[1][:3] == ("村（社区）", "会", "开会时间")
+    assert len(values) - 2 == len(want)
+    assert sheet.freeze_panes == "A3"
+    assert sheet.column_dimensions["A"].width >= 10
+    day_cell = sheet.cell(row=3, column=3)
+    assert day_cell.is_date and day_cell.value.isoformat(" ")[:16] in {m["starts_at"].replace("T", " ") for m in want}
+    assert isinstance(sheet.cell(row=3, column=7).value, int)  # 实到人数 is a number
+
+    # the town's own meetings list with the same words shows the same rows
+    page = client.get(f"{T}/meetings/", query_string=args).text
+    assert page.split("<tbody>")[1].count("<tr>") == len(want)
+    assert "导出 Excel 表格" in page and "period=2025-3" in page
+
+
+def test_filters_the_list_does_not_offer_are_refused_in_chinese(app, client, auth):
+    auth.login(CHIHE)
+    for args, words in (({"village": "610922100201"}, "没有这个村"), ({"period": "2025-5"}, "不是能选的时间段"),
+                        ({"start": "2025-13-01"}, "不是能用的日期"), ({"state": "gone"}, "状态没有"),
+                        ({"start": "2025-06-01", "end": "2025-01-01"}, "开始日期在结束日期之后")):
+        for path in (f"{T}/exports/meetings.csv", f"{T}/exports/meetings", f"{T}/meetings/"):
+            response = client.get(path, query_string=args)
+            assert response.status_code == 400 and words in response.text, (path, args)
+
+
+def test_formulas_are_text_in_csv_and_xlsx(app, client, auth):
+    db = town_db(app)
+    evil = '=HYPERLINK("http://evil.example","详情")'
+    with store.write(db):
+        first = next(db["meetings"].rows_where(order_by="uuid"))
+        db["meetings"].update(first["uuid"], {"place": evil, "host": "@SUM(1+1)"})
+    db.close()
+    auth.login(CHIHE)
+    rows = read_csv(client.get(f"{T}/exports/meetings.csv"))
+    assert any("'" + evil in row for row in rows) and any("'@SUM(1+1)" in row for row in rows)
+    assert not any(c.startswith(formats.FORMULA_STARTS) for row in rows for c in row)
+    sheet = read_xlsx(client.get(f"{T}/exports/meetings.xlsx"))
+    cells = [c for row in sheet.iter_rows() for c in row if c.value == evil]
+    assert cells and all(c.data_type == "s" for c in cells)  # text, never a formula
+    assert not any(c.data_type == "f" for row in sheet.iter_rows() for c in row)
+
+
+def test_control_characters_from_a_phone_do_not_break_the_xlsx(app, client, auth):
+    db = town_db(app)
+    with store.write(db):
+        first = next(db["meetings"].rows_where(order_by="uuid"))
+        db["meetings"].update(first["uuid"], {"place": "村委\x00会\x08议室\x1f"})
+    db.close()
+    auth.login(CHIHE)
+    sheet = read_xlsx(client.get(f"{T}/exports/meetings.xlsx"))
+    assert any(c.value == "村委会议室" for row in sheet.iter_rows() for c in row)
+
+
+def test_an_export_is_written_to_the_audit_log(app, client, auth):
+    auth.login(CHIHE)
+    client.get(f"{T}/exports/meetings.xlsx", query_string={"village": WUAI_VILLAGE}).close()
+    db = town_db(app)
+    entry = next(db["audit"].rows_where("action = 'export'", order_by="id desc"))
+    db.close()
+    assert entry["actor"] == CHIHE and "会议记录" in entry["summary"] and "五爱村" in entry["summary"]
+
+
+@pytest.mark.parametrize("login, status", [(CHIHE, 200), (COUNTY, 200), (CHENGGUAN, 404), (MINGXING, 403), (LAWYER, 403)])
+def test_who_may_export_the_town_lists(app, client, auth, login, status):
+    auth.login(login)
+    for path in (f"{T}/exports/", f"{T}/exports/meetings", f"{T}/exports/meetings.csv", f"{T}/exports/archive.zip"):
+        assert client.get(path).status_code == status, (login, path)
+
+
+def test_anonymous_is_sent_to_sign_in(client):
+    response = client.get(f"{T}/exports/meetings.csv")
+    assert response.status_code == 302 and "/login" in response.headers["Location"]
+
+
+def test_the_photos_zip_names_each_photo_by_village_date_and_title(app, client, auth):
+    db = town_db(app)
+    with_photos = list(db.query("select distinct record_uuid from record_files where [table] = 'meetings'"))
+    db.close()
+    auth.login(CHIHE)
+    response = client.get(f"{T}/exports/meetings.zip")
+    assert response.status_code == 200
+    names = zipfile.ZipFile(io.BytesIO(response.data)).namelist()
+    if not with_photos:
+        assert names == ["没有照片.txt"]
+        return
+    assert all(name.count("-") >= 3 and name.endswith((".jpg", ".png", ".webp")) for name in names)
+    assert any(name.startswith(("明星村-", "五爱村-", "谭家湾村-")) for name in names)
+    assert len(names) == len(set(names))
+
+
+def test_the_town_archive_has_every_table_every_file_and_a_consistent_snapshot(app, client, auth, tmp_path):
+    auth.login(CHIHE)
+    response = client.get(f"{T}/exports/archive.zip")
+    assert response.status_code == 200 and response.headers["Content-Type"] == "application/zip"
+    archive = zipfile.ZipFile(io.BytesIO(response.data))
+    names = archive.namelist()
+    snapshot = tmp_path / "snap.sqlite"
+    snapshot.write_bytes(archive.read(f"{CHIHE_TOWN}.sqlite"))
+    conn = sqlite3.connect(snapshot)
+    assert conn.execute("pragma integrity_check").fetchone()[0] == "ok"
+    meetings = conn.execute("select count(*) from meetings").fetchone()[0]
+    files = conn.execute("select count(*) from file_villages").fetchone()[0]
+    conn.close()
+    assert "表格CSV/meetings.csv" in names and "表格XLSX/meetings.xlsx" in names and "表格CSV/residents.csv" in names
+    assert not any("_fts" in n for n in names)
+    rows = list(csv.reader(io.StringIO(archive.read("表格CSV/meetings.csv").decode("utf-8-sig"))))
+    assert len(rows) - 1 == meetings
+    sheet = openpyxl.load_workbook(io.BytesIO(archive.read("表格XLSX/meetings.xlsx"))).active
+    assert sheet.max_row - 1 == meetings
+    assert len([n for n in names if n.startswith("文件/")]) == files
+
+
+def test_the_xlsx_writer_streams_and_keeps_types():
+    chunks = formats.xlsx_chunks(["名称", "日期", "时间", "数"], (["甲", "2026-03-04", "2026-03-04T09:30", n] for n in range(5000)),
+                                 ["text", "date", "datetime", "int"], notice="说明")
+    parts = list(chunks)
+    assert len(parts) > 3  # bytes leave as rows are written, not once at the end
+    sheet = openpyxl.load_workbook(io.BytesIO(b"".join(parts))).active
+    assert sheet.max_row == 5002 and sheet["A1"].value == "说明" and sheet["B2"].value == "日期"
+    assert sheet["B3"].value.date() == date(2026, 3, 4) and sheet["C3"].value.hour == 9 and sheet["D5002"].value == 4999

@@ -1,0 +1,129 @@
+"""The filters of a list, read the same way for the screen, the file and the command line: village, a period (a quarter
+"2026-3", a year "2026", or from/to dates) and the list's own choices (state, category…). A value that is not one the
+list offers is refused with a Chinese sentence (FilterRefused → 400), never silently dropped: a file must hold exactly
+what the person asked for."""
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+from ..clock import today
+
+FIRST_YEAR, LAST_YEAR = 1900, 2099
+
+
+class FilterRefused(ValueError):
+    """A filter value the list does not offer; the message says which, in Chinese."""
+
+    def __init__(self, message, title="筛选条件不对"):
+        super().__init__(message)
+        self.title = title
+
+
+@dataclass
+class Period:
+    key: str
+    label: str
+    start: date
+    end: date   # inclusive
+
+
+def quarter(year, q):
+    start = date(year, 3 * q - 2, 1)
+    end = date(year + (q == 4), 1 if q == 4 else 3 * q + 1, 1) - timedelta(days=1)
+    return Period(f"{year}-{q}", f"{year}年第{'一二三四'[q - 1]}季度", start, end)
+
+
+def year(y):
+    return Period(str(y), f"{y}年", date(y, 1, 1), date(y, 12, 31))
+
+
+def period(key):
+    """A period from its key: "2026-3" (a quarter) or "2026" (a year); FilterRefused otherwise."""
+    text = (key or "").strip()
+    parts = text.split("-")
+    try:
+        if not text.isascii() or len(parts) > 2 or not all(p.isdigit() for p in parts):
+            raise ValueError
+        y = int(parts[0])
+        if not FIRST_YEAR <= y <= LAST_YEAR:
+            raise ValueError
+        if len(parts) == 1:
+            return year(y)
+        q = int(parts[1])
+        if not 1 <= q <= 4:
+            raise ValueError
+        return quarter(y, q)
+    except ValueError:
+        raise FilterRefused(f"“{text[:20]}”不是能选的时间段。季度写成 2026-3，全年写成 2026。") from None
+
+
+def this_quarter(day=None):
+    day = day or today()
+    return quarter(day.year, (day.month - 1) // 3 + 1)
+
+
+def recent_periods(count=8, day=None):
+    """The quarters and years a person is likely to choose, newest first: this year's and last year's."""
+    day = day or today()
+    out = []
+    for y in (day.year, day.year - 1):
+        out.append(year(y))
+        out += [quarter(y, q) for q in range(4, 0, -1) if quarter(y, q).start <= day]
+    return out[:count + 2]
+
+
+def _day(text, label):
+    text = (text or "").strip()
+    if not text:
+        return None
+    try:
+        day = date.fromisoformat(text) if len(text) == 10 and text.isascii() else None
+    except ValueError:
+        day = None
+    if day is None or not FIRST_YEAR <= day.year <= LAST_YEAR:
+        raise FilterRefused(f"{label}“{text[:20]}”不是能用的日期。请写成 2026-01-31 这样，年份在 1900 到 2099 之间。", "日期不对")
+    return day
+
+
+def choices(listing):
+    """The list's choices with their options ({filter: (label, {value: words})}); options may be given as a function
+    (e.g. the audit log's actions, which every kind adds to)."""
+    return {key: (label, options() if callable(options) else options) for key, (label, options) in listing.choices.items()}
+
+
+def parse(listing, args, villages):
+    """The filters of `listing` from request args (or the command line's), checked against what the list offers.
+    `villages` is {code: name} of the town. Returns (filters for listing.query, the words that describe them,
+    the values as given, for links and the form)."""
+    given = {k: (args.get(k) or "").strip() for k in ("village", "period", "start", "end", *listing.choices)}
+    filters, words = {"village_code": None, "start": None, "end": None}, []
+    if given["village"]:
+        if given["village"] not in villages:
+            raise FilterRefused("这个镇没有这个村（社区），请从列表里选。")
+        filters["village_code"] = given["village"]
+        words.append(villages[given["village"]])
+    if listing.dated:
+        if given["period"]:
+            chosen = period(given["period"])
+            filters["start"], filters["end"] = chosen.start, chosen.end
+            words.append(chosen.label)
+        start, end = _day(given["start"], "开始日期"), _day(given["end"], "结束日期")
+        if start:
+            filters["start"] = max(start, filters["start"]) if filters["start"] else start
+        if end:
+            filters["end"] = min(end, filters["end"]) if filters["end"] else end
+        if filters["start"] and filters["end"] and filters["start"] > filters["end"]:
+            raise FilterRefused("开始日期在结束日期之后，没有这样的时间段。", "日期不对")
+        if start or end:
+            words.append(f"{listing.dated}{(filters['start'] or '')}至{(filters['end'] or '')}")
+    else:
+        for key in ("period", "start", "end"):
+            given.pop(key)
+    for key, (label, options) in choices(listing).items():
+        value = given[key]
+        filters[key] = None
+        if value:
+            if value not in options:
+                raise FilterRefused(f"{label}没有“{value[:20]}”这一项，请从列表里选。")
+            filters[key] = value
+            words.append(f"{label}：{options[value]}")
+    return filters, "，".join(words) or "全部", {k: v for k, v in given.items() if v}
