@@ -197,3 +197,29 @@ def test_the_xlsx_writer_streams_and_keeps_types():
     sheet = openpyxl.load_workbook(io.BytesIO(b"".join(parts))).active
     assert sheet.max_row == 5002 and sheet["A1"].value == "说明" and sheet["B2"].value == "日期"
     assert sheet["B3"].value.date() == date(2026, 3, 4) and sheet["C3"].value.hour == 9 and sheet["D5002"].value == 4999
+
+
+def test_the_command_line_exports_the_same_rows_as_the_page(app, client, auth, runner, tmp_path):
+    spread_meetings(app)
+    args = {"village": MINGXING_VILLAGE, "period": "2025-3"}
+    auth.login(CHIHE)
+    page = read_xlsx(client.get(f"{T}/exports/meetings.xlsx", query_string=args))
+    target = tmp_path / "m.xlsx"
+    result = runner.invoke(args=["export", CHIHE_TOWN, "meetings", "--format", "xlsx", "--village", MINGXING_VILLAGE,
+                                 "--period", "2025-3", "-o", str(target)])
+    assert result.exit_code == 0, result.output
+    sheet = openpyxl.load_workbook(target).active
+    assert list(sheet.iter_rows(min_row=2, values_only=True)) == list(page.iter_rows(min_row=2, values_only=True))
+    csv_file = tmp_path / "m.csv"
+    drafts = runner.invoke(args=["export", CHIHE_TOWN, "meetings", "--filter", "state=draft", "-o", str(csv_file)])
+    assert drafts.exit_code == 0, drafts.output
+    rows = list(csv.reader(io.StringIO(csv_file.read_text("utf-8-sig"))))
+    db = town_db(app)
+    assert len(rows) - 2 == db["meetings"].count_where("state = 'draft'")
+    db.close()
+    for bad in (["export", CHIHE_TOWN, "nothing"], ["export", "610922999", "meetings"],
+                ["export", CHIHE_TOWN, "meetings", "--period", "2025-9"], ["export", CHIHE_TOWN, "meetings", "--filter", "x=1"]):
+        assert runner.invoke(args=bad).exit_code == 2, bad
+    archive = tmp_path / "a.zip"
+    assert runner.invoke(args=["export", CHIHE_TOWN, "archive", "-o", str(archive)]).exit_code == 0
+    assert f"{CHIHE_TOWN}.sqlite" in zipfile.ZipFile(archive).namelist()

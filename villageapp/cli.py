@@ -21,7 +21,8 @@ def main():
 
 
 def init_app(app):
-    for command in (migrate, add_town, add_village, add_user, import_residents, demo, serve, backup, restore):
+    from .exports.command import export
+    for command in (migrate, add_town, add_village, add_user, import_residents, demo, serve, backup, restore, export):
         app.cli.add_command(command)
 
 
