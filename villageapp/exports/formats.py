@@ -109,8 +109,20 @@ def _workbook(sheet):
                        f'<sheet name="{escape(sheet)}" sheetId="1" r:id="rId1"/></sheets></workbook>')
 
 
-def _text(value):
-    return f'<c t="inlineStr"><is><t xml:space="preserve">{escape(NOT_XML.sub("", value))}</t></is></c>'
+def _text(value, ref=""):
+    return f'<c{ref} t="inlineStr"><is><t xml:space="preserve">{escape(NOT_XML.sub("", value))}</t></is></c>'
+
+
+def letters(n):
+    """Excel's column letters of the first n columns: A … Z, AA …"""
+    out = []
+    for i in range(1, n + 1):
+        name = ""
+        while i:
+            i, rest = divmod(i - 1, 26)
+            name = chr(65 + rest) + name
+        out.append(name)
+    return out
 
 
 def _serial(value, kind):
@@ -129,18 +141,19 @@ def _serial(value, kind):
     return None
 
 
-def _cell(value, kind):
+def _cell(value, kind, ref):
+    """One cell; `ref` is its r="B7" attribute (Excel reads cells without it, but not every program does)."""
     if value is None or value == "":
-        return "<c/>"
+        return ""
     if isinstance(value, bool):
-        return _text("是" if value else "否")
+        return _text("是" if value else "否", ref)
     if isinstance(value, (int, float)):
-        return f"<c><v>{value}</v></c>"
+        return f"<c{ref}><v>{value}</v></c>"
     if kind in ("date", "datetime"):
         serial = _serial(value, kind)
         if serial is not None:
-            return f'<c s="{STYLES[kind]}"><v>{serial}</v></c>'
-    return _text(str(value))
+            return f'<c{ref} s="{STYLES[kind]}"><v>{serial}</v></c>'
+    return _text(str(value), ref)
 
 
 def width(text, kind="text"):
@@ -162,12 +175,15 @@ def sheet_chunks(header, rows, types, notice=None, widths=None):
             f'<pane ySplit="{top}" topLeftCell="A{top + 1}" activePane="bottomLeft" state="frozen"/></sheetView></sheetViews>'
             f'<cols>{cols}</cols><sheetData>')
     parts = [head]
+    names = letters(len(types))
     if notice:
-        parts.append(f'<row r="1"><c s="4" t="inlineStr"><is><t>{escape(NOT_XML.sub("", notice))}</t></is></c></row>')
-    parts.append(f'<row r="{top}">' + "".join(_text(str(h)).replace("<c ", '<c s="1" ', 1) for h in header) + "</row>")
+        parts.append(f'<row r="1"><c r="A1" s="4" t="inlineStr"><is><t>{escape(NOT_XML.sub("", notice))}</t></is></c></row>')
+    parts.append(f'<row r="{top}">' + "".join(_text(str(h), f' r="{c}{top}" s="1"') for h, c in zip(header, names, strict=True))
+                 + "</row>")
     size = 0
     for number, row in enumerate(rows, top + 1):
-        line = f'<row r="{number}">' + "".join(_cell(v, kind) for v, kind in zip(row, types, strict=True)) + "</row>"
+        line = f'<row r="{number}">' + "".join(_cell(v, kind, f' r="{c}{number}"')
+                                               for v, kind, c in zip(row, types, names, strict=True)) + "</row>"
         parts.append(line)
         size += len(line)
         if size >= CHUNK:
@@ -182,7 +198,8 @@ def xlsx_chunks(header, rows, types, notice=None, sheet="Sheet1", widths=None):
     zipped = ZipStream(compresslevel=1)
     for name, text in PARTS.items():
         yield from zipped.add(name, text.encode("utf-8"))
-    yield from zipped.add("xl/workbook.xml", _workbook(sheet[:31]).encode("utf-8"))
+    sheet = re.sub(r"[\[\]:*?/\\]", " ", sheet)[:31] or "Sheet1"  # characters Excel refuses in a sheet's name
+    yield from zipped.add("xl/workbook.xml", _workbook(sheet).encode("utf-8"))
     yield from zipped.add_chunks("xl/worksheets/sheet1.xml", sheet_chunks(header, rows, types, notice, widths))
     yield from zipped.close()
 
