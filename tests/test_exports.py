@@ -223,3 +223,22 @@ def test_the_command_line_exports_the_same_rows_as_the_page(app, client, auth, r
     archive = tmp_path / "a.zip"
     assert runner.invoke(args=["export", CHIHE_TOWN, "archive", "-o", str(archive)]).exit_code == 0
     assert f"{CHIHE_TOWN}.sqlite" in zipfile.ZipFile(archive).namelist()
+
+
+@pytest.mark.parametrize("path", [f"{T}/exports/meetings.xlsx", f"{T}/exports/meetings.csv", f"{T}/exports/archive.zip"])
+def test_an_export_under_way_never_holds_the_write_lock(app, client, auth, path):
+    auth.login(CHIHE)
+    response = client.get(path)
+    assert response.status_code == 200
+    chunks = iter(response.response)
+    first = b"".join(next(chunks, b"") for _ in range(3))  # bytes have left (the archive's snapshot among them); more to come
+    assert first
+    writer = sqlite3.connect(town_db(app).conn.execute("pragma database_list").fetchone()[2], timeout=0.2,
+                             isolation_level=None)
+    writer.execute("BEGIN IMMEDIATE")  # a writer while the export reads: answered at once, not after the export
+    writer.execute("update villages set name = name")
+    writer.execute("COMMIT")
+    writer.close()
+    rest = b"".join(chunks)
+    response.close()
+    assert len(first) + len(rest) > 100
