@@ -1,6 +1,7 @@
 """The audit log: every state change, written in the same transaction as the change,
 and the town staff's view to read and filter it."""
 import json
+from datetime import timedelta
 
 from flask import Blueprint, g, render_template, request
 
@@ -10,7 +11,6 @@ from .clock import now_iso
 from .routing import page_arg
 
 bp = Blueprint("audit", __name__)
-FEATURE = kinds.Feature("audit", bp)
 
 # The words common to every kind of record; each kind's manifest (kinds.Kind) adds its own actions, tables, columns
 # and coded values, and the log reads them all merged at use time (actions(), tables(), fields(), values()).
@@ -202,3 +202,88 @@ def _item(key, value, words, coded):
 def _words(text):
     """Text written before the Chinese quotes were used everywhere, as it reads now."""
     return text.replace('村"两委"会', "村“两委”会")
+
+
+# ---- the exported log (kinds.Listing) --------------------------------------------------------------------------
+# The file is written after the request is over, with no app: the words of actions and tables are taken while the
+# request parses the filters (the choices below call actions() and tables()) and kept here for the stream; people are
+# named from the directory file beside the town's file (instance/directory.db next to instance/towns/).
+
+_WORDS = {"actions": dict(ACTIONS), "tables": dict(TABLES)}
+
+
+def _action_choices():
+    _WORDS["actions"] = actions()
+    return _WORDS["actions"]
+
+
+def _table_choices():
+    _WORDS["tables"] = tables()
+    return _WORDS["tables"]
+
+
+def _directory_people(db, usernames):
+    """username → 姓名（职务）, read from the instance's directory file with no app (system names as said to people)."""
+    import os
+    import sqlite3
+    out = {u: SYSTEM_ACTORS[u] for u in usernames if u in SYSTEM_ACTORS}
+    town_file = next((row[2] for row in db.execute("pragma database_list") if row[1] == "main"), "")
+    path = os.path.join(os.path.dirname(os.path.dirname(town_file)), "directory.db") if town_file else ""
+    wanted = sorted(u for u in usernames if u and u not in out)
+    if wanted and os.path.exists(path):
+        conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+        try:
+            marks = ",".join("?" * len(wanted))
+            for username, name, role, position in conn.execute(
+                    f"select username, name, role, position from users where username in ({marks})", wanted):
+                out[username] = f"{name}（{position or ROLES.get(role, role)}）"
+        finally:
+            conn.close()
+    return out
+
+
+def exported(db, filters):
+    """The entries the filters select (village, 时间, 操作人, 操作, 对象), newest first as on the screen."""
+    where, params = [], []
+    for clause, value in (("a.village_code = ?", filters["village_code"]),
+                          ("a.at >= ?", filters["start"] and filters["start"].isoformat()),
+                          ("a.at < ?", filters["end"] and (filters["end"] + timedelta(days=1)).isoformat()),
+                          ("a.actor = ?", filters.get("actor")), ("a.action = ?", filters.get("action")),
+                          ("a.[table] = ?", filters.get("table"))):
+        if value:
+            where.append(clause)
+            params.append(value)
+    actors = [r[0] for r in db.execute("select distinct actor from audit")]
+    named = _directory_people(db, actors)
+    action_words, table_words = _WORDS["actions"], _WORDS["tables"]
+    for row in db.query(f"""select a.id, a.at, a.actor, a.action, a.[table], a.record_id, a.village_code,
+            v.name as village_name, a.summary from audit a left join villages v on v.code = a.village_code
+            {"where " + " and ".join(where) if where else ""} order by a.id desc""", params):
+        row["who"] = named.get(row["actor"], row["actor"])
+        row["action_words"] = action_words.get(row["action"], row["action"])
+        row["table_words"] = table_words.get(row["table"], "其他记录")
+        row["summary"] = _words(row["summary"] or "")
+        yield row
+
+
+def _actor_choices():
+    """The people who appear in the town's log, named (the screen's list); from the command line, with no town store
+    open, every account of the directory and the system's names."""
+    db = g.get("db")
+    if db is not None:
+        logged = [r["actor"] for r in db.query("select distinct actor from audit order by actor")]
+    else:
+        logged = [*SYSTEM_ACTORS, *(r["username"] for r in store.directory().query("select username from users"))]
+    names = people(logged)
+    return {actor: names.get(actor, actor) for actor in logged}
+
+
+LOG_COLUMNS = (
+    ("时间", lambda r: r["at"][:16].replace("T", " "), "datetime"), ("操作人", "who"), ("登录名", "actor"),
+    ("操作", "action_words"), ("对象", "table_words"), ("村（社区）", lambda r: r["village_name"] or ""),
+    ("内容", "summary"))
+LIST = kinds.Listing("audit", "操作记录", LOG_COLUMNS, exported, dated="时间", order=90,
+                     choices={"actor": ("操作人", _actor_choices), "action": ("操作", _action_choices),
+                              "table": ("对象", _table_choices)})
+LOG = kinds.Kind(name="audit_log", table="audit", label="操作记录", lists=(LIST,))
+FEATURE = kinds.Feature("audit", bp, (LOG,))

@@ -3,6 +3,7 @@ and the printable QR poster."""
 from flask import Blueprint, url_for
 
 from .. import kinds
+from . import lists
 
 bp = Blueprint("notices", __name__)
 
@@ -99,6 +100,7 @@ NOTICE = kinds.Kind(
     figures=(kinds.Figure("notices", "发布", "count(*)", PUBLISHED),
              kinds.Figure("notices_publicity", "其中公示", "count(*) filter (where x.category = '公示')", PUBLISHED)),
     export=(("标题", "title"), ("类别", "category"), ("公开日期", "publish_date"), ("截止日期", "end_date"), ("内容", "body")),
+    lists=(lists.NOTICES,),
     tables={"notices": "公开"},
     fields={"category": "类别", "publish_date": "公开日期", "end_date": "截止日期", "notice_uuid": "公开"},
     values={"status": {"published": "已发布", "withdrawn": "已撤回"}},
@@ -110,6 +112,7 @@ OBJECTION = kinds.Kind(
              kinds.Figure("objections_open", "异议待答复", "count(*) filter (where x.status = 'open')", FILED,
                           group="村务公开", alert=True)),
     export=(("提出时间", "created_at"), ("异议内容", "body"), ("状态", "status"), ("答复", "answer"), ("答复时间", "answered_at")),
+    lists=(lists.OBJECTIONS,),
     tables={"objections": "异议"}, values={"status": {"open": "待答复", "answered": "已答复"}})
 FEATURE = kinds.Feature("notices", bp, (NOTICE, OBJECTION))
 

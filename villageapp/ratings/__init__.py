@@ -5,6 +5,7 @@ page lists the titles in force, naming only families who consented (others as �
 from flask import Blueprint, url_for
 
 from .. import kinds
+from . import lists
 from .data import HOW, MODES, SUBJECTS
 from .forms import make_score_form, score_columns, score_payload
 from .procedure import STAGES, STEPS
@@ -104,6 +105,7 @@ CAMPAIGN = kinds.Kind(
             "campaign_uuid": "评选", "entry_uuid": "参评的户", "stars": "星", "awarded_on": "授予日期", "plaque_on": "挂牌日期",
             "withdrawn_on": "摘星日期", "withdraw_reason": "摘星理由", "review_uuid": "道德评议"},
     values={"stage": STAGES, "mode": MODES, "subject": SUBJECTS, "how": HOW},
+    lists=(lists.CAMPAIGNS,),
     demo=kinds.later("villageapp.ratings.demo", "build"))
 AWARD = kinds.Kind(
     name="award", table="awards", label="获评称号",
@@ -111,7 +113,8 @@ AWARD = kinds.Kind(
                         privacy="在用的称号列在村务公开页：家里同意的写名字，没同意的写“某户”；摘去的不再列出",
                         example=kinds.later("villageapp.ratings.demo", "public_example")),
     export=(("户（人）", "subject_name"), ("称号", "title"), ("年度", "year"), ("授予日期", "awarded_on"),
-            ("挂牌日期", "plaque_on"), ("摘星日期", "withdrawn_on"), ("摘星理由", "withdraw_reason")))
+            ("挂牌日期", "plaque_on"), ("摘星日期", "withdrawn_on"), ("摘星理由", "withdraw_reason")),
+    lists=(lists.AWARDS,))
 FEATURE = kinds.Feature("ratings", bp, (SCORE, CAMPAIGN, AWARD))
 
 from . import views  # noqa: E402,F401  (views register on bp)

@@ -3,6 +3,7 @@ entered by hand or imported from the cadres' CSV/XLSX household lists."""
 from flask import Blueprint, url_for
 
 from .. import kinds
+from . import lists
 from .data import add_household, add_resident, add_village, group_for  # noqa: F401
 
 bp = Blueprint("registry", __name__)
@@ -25,6 +26,7 @@ HOUSEHOLD = kinds.Kind(
     figures=(kinds.Figure("households", "户", "count(*) filter (where x.t = 'h')", REGISTERED, group="户籍"),
              kinds.Figure("residents", "人", "count(*) filter (where x.t = 'r')", REGISTERED, group="户籍")),
     export=(("户主", "head_name"), ("住址", "address"), ("电话", "phone")),
+    lists=(lists.HOUSEHOLDS, lists.RESIDENTS),
     tables={"villages": "村（社区）", "groups": "村民小组", "households": "户", "residents": "村民"},
     fields={"model": "示范村", "head_name": "户主", "address": "住址", "group_uuid": "组", "household_uuid": "户",
             "gender": "性别", "birth_year": "出生年份", "relation": "与户主关系"},

@@ -5,6 +5,7 @@ leaves the village's cadres and the town (the legal adviser sees a case only whe
 from flask import Blueprint, url_for
 
 from .. import kinds
+from . import lists
 from .data import CONCLUSIONS, KINDS, SESSION_KINDS, SOURCES
 from .forms import case_columns, case_payload, make_case_form
 from .procedure import OUTCOMES, STAGES, STEPS
@@ -168,6 +169,7 @@ REVIEW = kinds.Kind(
             "consent": {"none": "未同意", "given": "同意", "withdrawn": "已撤回"},
             "appeal_outcome": OUTCOMES, "public_anonymous": {0: "否", 1: "是"}, "adviser_granted": {0: "否", 1: "是"},
             "subject_type": {"household": "户", "resident": "村民"}, "source": SOURCES},
+    lists=(lists.LIST,),
     demo=kinds.later("villageapp.reviews.demo", "build"))
 SESSION = kinds.Kind(name="review_session", table="review_sessions", label="道德评议会", readers=READERS,
                      values={"kind": SESSION_KINDS})

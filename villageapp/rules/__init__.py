@@ -3,6 +3,7 @@ publication (procedure.py), villagers' opinions, full-text search and the town's
 from flask import Blueprint, url_for
 
 from .. import kinds
+from . import lists
 from .procedure import LABELS
 
 bp = Blueprint("rules", __name__)
@@ -86,6 +87,7 @@ RULEBOOK = kinds.Kind(
             "version_uuid": "版本"},
     values={"stage": LABELS,
             "status": {"open": "待答复", "answered": "已答复", "adopted": "已采纳"}},
+    lists=(lists.VERSIONS, lists.ARTICLES),
     demo=kinds.later("villageapp.rules.demo", "build"))
 
 from . import drafts  # noqa: E402  (the article kind, synced)
