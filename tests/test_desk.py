@@ -381,3 +381,32 @@ def test_charts_are_plain_svg_whose_numbers_are_the_tables(app, client, auth, ke
         assert sum(counts) == len(mine), name
     assert len(rows) == db["villages"].count
     db.close()
+
+
+# ---- fast: one query per figure source, whatever the number of villages ---------------------------------------------
+
+def test_the_desk_asks_one_query_per_figure_source_not_one_per_village(app):
+    from villageapp import registry
+    from villageapp.desk.figures import all_figures, figure_groups, period_of, village_rows
+    db = town_store(app)
+    with app.app_context():
+        groups = figure_groups()
+        sources = {f.source for f in all_figures(groups)}
+
+        def queries():
+            seen = []
+            db.conn.set_trace_callback(seen.append)
+            try:
+                rows = village_rows(db, period_of(None), groups)
+            finally:
+                db.conn.set_trace_callback(None)
+            return rows, [q for q in seen if q.lstrip().lower().startswith("select")]
+        rows, before = queries()
+        with store.write(db):
+            for n in range(20):
+                registry.add_village(db, f"{CHIHE_TOWN}{300 + n}", f"测试{n}村", "test")
+        more, after = queries()
+    assert len(more) == len(rows) + 20
+    assert len(before) == len(after) == len(sources) + 1  # the villages, then one per source
+    assert all("group by x.village_code" in q for q in after[1:])
+    db.close()

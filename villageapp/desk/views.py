@@ -85,4 +85,6 @@ def county():
         rows = village_rows(db, period, groups)
         towns.append({"code": code, "name": name, "missing": False, "villages": len(rows),
                       "models": sum(1 for r in rows if r["model"]), **town_totals(rows, groups)})
-    return render_template("desk/county.html", groups=groups, towns=towns, **_page_args(period))
+    summed = [(label, [f for f in figures if f.total]) for label, figures in groups]  # a status in words is not summed
+    return render_template("desk/county.html", groups=[(label, figures) for label, figures in summed if figures],
+                           towns=towns, **_page_args(period))
