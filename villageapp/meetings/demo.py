@@ -4,7 +4,7 @@ the village's code), so that the households of later villages stay as they were.
 import random
 from datetime import timedelta
 
-from .. import records
+from .. import attachments, records
 from ..clock import today
 from ..councils import data as councils
 from . import data as meetings
@@ -17,6 +17,23 @@ ROSTERS = {  # council: positions in order (the first residents picked take the 
     "村“两委”会": ["书记", "主任", "委员", "委员", "监委会主任"], "党支部委员会": ["书记", "副书记", "委员"],
     "党员大会": ["党员"] * 6, "村民代表会议": ["村民代表"] * 8,
 }
+
+
+def picture(seed):
+    """A photo of the paper minutes for the demo: a page with ruled lines and a red seal, as a JPEG (drawn, no file)."""
+    import io
+
+    from PIL import Image, ImageDraw
+    rnd = random.Random(seed)
+    image = Image.new("RGB", (640, 480), (rnd.randint(200, 235), rnd.randint(195, 225), rnd.randint(170, 205)))
+    draw = ImageDraw.Draw(image)
+    draw.rectangle((70, 30, 570, 450), fill=(250, 248, 240), outline=(120, 110, 90), width=3)
+    for y in range(80, 420, 28):
+        draw.line((100, y, 100 + rnd.randint(250, 440), y), fill=(60, 60, 70), width=3)
+    draw.ellipse((430, 330, 530, 430), outline=(190, 30, 30), width=6)
+    out = io.BytesIO()
+    image.save(out, "JPEG", quality=70)
+    return out.getvalue()
 
 
 def record_minutes(db, village_code, payload, actor):
@@ -60,7 +77,10 @@ def build(db, village, ctx):
     proposal = minutes("党支部委员会", 25, [["agenda-0-title", "提议三组村道硬化"],
                                           ["agenda-0-decision", "支部提议实施三组村道硬化，提交两委会商议。"]], branch)
     proposal, _ = meetings.confirm(db, proposal, actor)
-    deliberation, _ = meetings.confirm(db, minutes("村“两委”会", 20, road, two), actor)
+    pictures = [attachments.store_photo(db, code, f"现场{n}.jpg", picture(f"{code}-{n}"), actor) for n in (1, 2)]
+    deliberation = minutes("村“两委”会", 20, road + [["photos", sha] for sha in pictures], two)
+    attachments.link(db, "meetings", deliberation["uuid"], code, pictures, actor)
+    deliberation, _ = meetings.confirm(db, deliberation, actor)
     thrift = roster["红白理事会"]
     old = minutes("红白理事会", 80, [["agenda-0-title", "修订红白事操办标准"],
                                     ["agenda-0-discussion", "婚事宴席不超过 15 桌，丧事从简，礼金不超过 200 元。"],
