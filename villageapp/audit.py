@@ -218,8 +218,14 @@ def _action_choices():
 
 
 def _table_choices():
-    _WORDS["tables"] = tables()
-    return _WORDS["tables"]
+    """Every table with words, and any other the town's log names (as the screen offers them)."""
+    words = tables()
+    db = g.get("db")
+    if db is not None:
+        for (table,) in db.execute("select distinct [table] from audit where [table] is not null"):
+            words.setdefault(table, table)
+    _WORDS["tables"] = words
+    return words
 
 
 def _directory_people(db, usernames):
