@@ -204,6 +204,8 @@ def test_the_xlsx_writer_streams_and_keeps_types():
     parts = list(chunks)
     assert len(parts) > 3  # bytes leave as rows are written, not once at the end
     sheet = openpyxl.load_workbook(io.BytesIO(b"".join(parts))).active
+    long = openpyxl.load_workbook(io.BytesIO(b"".join(formats.xlsx_chunks(["正文"], [["字" * 40000]], ["text"]))))
+    assert len(long.active["A2"].value) == formats.CELL_LIMIT  # Excel's limit, or it "repairs" the file
     assert sheet.max_row == 5002 and sheet["A1"].value == "说明" and sheet["B2"].value == "日期"
     assert sheet["B3"].value.date() == date(2026, 3, 4) and sheet["C3"].value.hour == 9 and sheet["D5002"].value == 4999
 

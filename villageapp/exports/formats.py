@@ -109,8 +109,11 @@ def _workbook(sheet):
                        f'<sheet name="{escape(sheet)}" sheetId="1" r:id="rId1"/></sheets></workbook>')
 
 
+CELL_LIMIT = 32767  # the most characters Excel keeps in one cell; a longer text makes it "repair" the file
+
+
 def _text(value, ref=""):
-    return f'<c{ref} t="inlineStr"><is><t xml:space="preserve">{escape(NOT_XML.sub("", value))}</t></is></c>'
+    return f'<c{ref} t="inlineStr"><is><t xml:space="preserve">{escape(NOT_XML.sub("", value)[:CELL_LIMIT])}</t></is></c>'
 
 
 def letters(n):
