@@ -218,7 +218,7 @@ def test_the_period_is_chosen_and_a_wrong_one_is_refused_in_chinese(client, auth
     quarter = client.get(f"{DESK}?period={year}-1").text
     assert f"{year}年第一季度" in quarter and f"?period={year - 1}-4\">← 上一季度" in quarter
     assert f"{year}年第{'一二三四'[(today().month - 1) // 3]}季度" in client.get(DESK).text  # this quarter by default
-    for wrong in ("2026-5", "abc", "99999", "2026-", "1999", "2026-4-1"):
+    for wrong in ("2026-5", "abc", "99999", "2026-", "1999", "2026-4-1", "２０２６", "2026-0", " " * 5000 + "x"):
         answer = client.get(f"{DESK}?period={wrong}")
         assert answer.status_code == 400 and "季度写成 2026-4" in answer.text, wrong
 

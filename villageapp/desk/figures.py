@@ -7,7 +7,7 @@ from datetime import date
 from .. import kinds
 from ..clock import today
 
-PERIOD = re.compile(r"^(\d{4})(?:-([1-4]))?$")
+PERIOD = re.compile(r"^([0-9]{4})(?:-([1-4]))?$")
 
 
 class BadPeriod(ValueError):
