@@ -9,8 +9,8 @@ from datetime import date, timedelta
 
 import openpyxl
 import pytest
-
 from conftest import CHENGGUAN, CHIHE, CHIHE_TOWN, COUNTY, LAWYER, MINGXING, MINGXING_VILLAGE, WUAI_VILLAGE
+
 from villageapp import store
 from villageapp.exports import filters, formats
 
@@ -52,11 +52,14 @@ def expected_meetings(app, village=None, start=None, end=None, council=None):
 
 
 def spread_meetings(app):
-    """Give the demo's meetings dates over two years, so a quarter selects some and leaves others out."""
+    """Give each village's meetings dates 30 days apart from 2025-05-01: its first three fall before 2025's third quarter,
+    the next three in it (the same in every demo build, whatever the random uuids)."""
     db = town_db(app)
     with store.write(db):
-        for n, m in enumerate(db["meetings"].rows_where(order_by="uuid")):
-            day = date(2025, 1, 5) + timedelta(days=37 * n)
+        seen = {}
+        for m in db["meetings"].rows_where(order_by="village_code, starts_at, uuid"):
+            n = seen[m["village_code"]] = seen.get(m["village_code"], -1) + 1
+            day = date(2025, 5, 1) + timedelta(days=30 * n)
             db["meetings"].update(m["uuid"], {"starts_at": f"{day.isoformat()}T09:30"})
     db.close()
 

@@ -7,13 +7,11 @@ from datetime import date, timedelta
 
 import openpyxl
 import pytest
+from conftest import CHIHE, CHIHE_TOWN, MINGXING_VILLAGE, PASSWORD
 from playwright.sync_api import expect
 
-from villageapp import store
+from villageapp import periods, store
 from villageapp.clock import today
-from villageapp.exports import filters
-
-from conftest import CHIHE, CHIHE_TOWN, MINGXING_VILLAGE, PASSWORD
 
 pytestmark = pytest.mark.browser
 
@@ -53,10 +51,10 @@ def meetings_in_file(path):
 def test_town_clerk_exports_one_villages_meetings_of_a_quarter_as_excel_on_a_phone(page, live_server, app, tmp_path):
     path = town_file(app)
     last_year = today().year - 1
-    chosen = filters.quarter(last_year, 3)   # last year's quarters are always offered by the form's 时间段
+    chosen = periods.quarter(last_year, 3)   # last year's quarters are always offered by the form's 时间段
     spread_meetings(path, date(last_year, 6, 2))
     everything = meetings_in_file(path)
-    in_quarter = [m for m in everything if chosen.start <= date.fromisoformat(m[3][:10]) <= chosen.end]
+    in_quarter = [m for m in everything if chosen.start <= date.fromisoformat(m[3][:10]) <= chosen.last]
     want = sorted(m[1:] for m in in_quarter if m[0] == MINGXING_VILLAGE)
     # the choice leaves rows out both ways: the same village in other quarters, other villages in this quarter
     assert len(want) >= 2, f"the demo has {len(want)} 明星村 meetings in the chosen quarter"

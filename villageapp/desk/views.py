@@ -5,8 +5,7 @@ from flask_login import current_user
 from .. import kinds, store
 from ..access import access
 from . import bp, charts
-from .figures import (BadPeriod, averages, choices, figure_groups, one_decimal, period_of, town_totals,
-                      village_rows)
+from .figures import BadPeriod, averages, choices, figure_groups, one_decimal, period_of, town_totals, village_rows
 
 
 def _period():

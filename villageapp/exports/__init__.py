@@ -18,4 +18,4 @@ def export_choices(listing):
     return choices(listing)
 
 
-from . import views  # noqa: E402,F401  (the routes, on bp)
+from . import views  # noqa: F401  (the routes, on bp)

@@ -1,5 +1,6 @@
 """`villageapp export TOWN LIST --format csv|xlsx|zip [filters]`: the same files as the town's export pages, from the
 command line (for a county report run by cron, or a town whose staff cannot download on a slow line)."""
+import contextlib
 import os
 import sys
 
@@ -8,7 +9,8 @@ from flask import current_app
 from flask.cli import with_appcontext
 
 from .. import kinds, store
-from ..audit import fields, record as audit
+from ..audit import fields
+from ..audit import record as audit
 from . import files
 from .filters import FilterRefused, parse
 from .responses import own_store
@@ -67,12 +69,7 @@ def export(town, name, fmt, village, period, start, end, choices, output):
 
 
 def _write(chunks, output):
-    target = open(output, "wb") if output else sys.stdout.buffer
-    try:
+    with open(output, "wb") if output else contextlib.nullcontext(sys.stdout.buffer) as target:
         for chunk in chunks:
             target.write(chunk)
-    finally:
-        if output:
-            target.close()
-        else:
-            target.flush()
+        target.flush()

@@ -2,10 +2,9 @@
 "2026-3", a year "2026", or from/to dates) and the list's own choices (state, category…). A value that is not one the
 list offers is refused with a Chinese sentence (FilterRefused → 400), never silently dropped: a file must hold exactly
 what the person asked for."""
-from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date
 
-from ..clock import today
+from ..periods import BadPeriod, period_of
 
 FIRST_YEAR, LAST_YEAR = 1900, 2099
 
@@ -18,57 +17,12 @@ class FilterRefused(ValueError):
         self.title = title
 
 
-@dataclass
-class Period:
-    key: str
-    label: str
-    start: date
-    end: date   # inclusive
-
-
-def quarter(year, q):
-    start = date(year, 3 * q - 2, 1)
-    end = date(year + (q == 4), 1 if q == 4 else 3 * q + 1, 1) - timedelta(days=1)
-    return Period(f"{year}-{q}", f"{year}年第{'一二三四'[q - 1]}季度", start, end)
-
-
-def year(y):
-    return Period(str(y), f"{y}年", date(y, 1, 1), date(y, 12, 31))
-
-
 def period(key):
     """A period from its key: "2026-3" (a quarter) or "2026" (a year); FilterRefused otherwise."""
-    text = (key or "").strip()
-    parts = text.split("-")
     try:
-        if not text.isascii() or len(parts) > 2 or not all(p.isdigit() for p in parts):
-            raise ValueError
-        y = int(parts[0])
-        if not FIRST_YEAR <= y <= LAST_YEAR:
-            raise ValueError
-        if len(parts) == 1:
-            return year(y)
-        q = int(parts[1])
-        if not 1 <= q <= 4:
-            raise ValueError
-        return quarter(y, q)
-    except ValueError:
-        raise FilterRefused(f"“{text[:20]}”不是能选的时间段。季度写成 2026-3，全年写成 2026。") from None
-
-
-def this_quarter(day=None):
-    day = day or today()
-    return quarter(day.year, (day.month - 1) // 3 + 1)
-
-
-def recent_periods(count=8, day=None):
-    """The quarters and years a person is likely to choose, newest first: this year's and last year's."""
-    day = day or today()
-    out = []
-    for y in (day.year, day.year - 1):
-        out.append(year(y))
-        out += [quarter(y, q) for q in range(4, 0, -1) if quarter(y, q).start <= day]
-    return out[:count + 2]
+        return period_of(key) if (key or "").strip() else None
+    except BadPeriod as bad:
+        raise FilterRefused(f"“{str(key).strip()[:20]}”不是能选的时间段。季度写成 2026-3，全年写成 2026。") from bad
 
 
 def _day(text, label):
@@ -104,7 +58,7 @@ def parse(listing, args, villages):
     if listing.dated:
         if given["period"]:
             chosen = period(given["period"])
-            filters["start"], filters["end"] = chosen.start, chosen.end
+            filters["start"], filters["end"] = chosen.start, chosen.last
             words.append(chosen.label)
         start, end = _day(given["start"], "开始日期"), _day(given["end"], "结束日期")
         if start:

@@ -5,9 +5,11 @@ from flask_login import current_user
 
 from .. import kinds, store
 from ..access import access
-from ..audit import fields, record as audit
+from ..audit import fields
+from ..audit import record as audit
+from ..periods import choices as periods
 from . import bp, files
-from .filters import FilterRefused, parse, recent_periods
+from .filters import FilterRefused, parse
 from .formats import table_rows
 from .responses import download, own_store
 
@@ -57,7 +59,7 @@ def show(town, name):
         if count <= PREVIEW:
             rows.append(row)
     return render_template("exports/show.html", listing=listing, villages=villages, given=given, rows=rows, count=count,
-                           description=description, periods=recent_periods(), preview=PREVIEW)
+                           description=description, periods=periods(), preview=PREVIEW)
 
 
 @bp.route("/t/<town>/exports/<name>.<any(csv, xlsx, zip):fmt>")

@@ -2,11 +2,12 @@
 and amending (a new edition with a reason; every confirmed edition is kept whole in meeting_editions),
 photos sent with the page, and the town's lists. Saving a draft goes through sync.apply_edit, not here."""
 import json
-from datetime import date, timedelta
+from datetime import timedelta
 
 from .. import attachments, records
 from ..clock import now, now_iso, today
 from ..councils import data as councils
+from ..periods import BadPeriod, period_of
 from ..store import write
 from . import quorum
 
@@ -245,21 +246,15 @@ def to_do(db, village_code):
 def quarter_of(value=None):
     """(first day, last day, label, key) of a quarter given by its key "2026-4", or of today's quarter."""
     try:
-        year, q = (int(x) for x in value.split("-")) if value else (None, None)
-        if not 1 <= q <= 4 or not 2000 <= year <= 2100:
-            raise ValueError
-    except (ValueError, AttributeError, TypeError):
-        day = today()
-        year, q = day.year, (day.month - 1) // 3 + 1
-    start = date(year, 3 * q - 2, 1)
-    end = (date(year + (q == 4), 1 if q == 4 else 3 * q + 1, 1)) - timedelta(days=1)
-    return start, end, f"{year}年第{'一二三四'[q - 1]}季度", f"{year}-{q}"
+        chosen = period_of(value) if value and "-" in value else None
+    except BadPeriod:
+        chosen = None
+    chosen = chosen or period_of(None)
+    return chosen.start, chosen.last, chosen.label, chosen.key
 
 
 def shift_quarter(key, by):
-    year, q = (int(x) for x in key.split("-"))
-    n = year * 4 + q - 1 + by
-    return f"{n // 4}-{n % 4 + 1}"
+    return period_of(key).shifted(by)
 
 
 def quarter_table(db, start, end):

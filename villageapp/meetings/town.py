@@ -4,8 +4,8 @@ from flask import g, render_template, request
 
 from ..access import access
 from ..councils import data as councils
-from ..exports.filters import recent_periods
 from ..exports.views import parsed
+from ..periods import choices as periods
 from . import LIST, bp, data
 
 
@@ -24,7 +24,7 @@ def town(town):
                         filters["state"], limit=501)
     return render_template("meetings/town.html", listing=LIST, meetings=rows[:500], more=len(rows) > 500, filters=given,
                            description=description, villages=villages, names=councils.COUNCIL_NAMES,
-                           states=data.STATES, periods=recent_periods())
+                           states=data.STATES, periods=periods())
 
 
 @bp.route("/t/<town>/meetings/quarter")
