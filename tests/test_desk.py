@@ -410,3 +410,37 @@ def test_the_desk_asks_one_query_per_figure_source_not_one_per_village(app):
     assert len(before) == len(after) == len(sources) + 1  # the villages, then one per source
     assert all("group by x.village_code" in q for q in after[1:])
     db.close()
+
+
+@pytest.mark.parametrize("fmt", ["xlsx", "csv"])
+def test_the_desk_table_exports_with_its_period_and_averages(app, client, auth, fmt):
+    import csv
+    import io
+
+    import openpyxl
+
+    from villageapp.desk.figures import averages, figure_groups, period_of, village_rows
+    auth.login(CHIHE)
+    response = client.get(f"/t/{CHIHE_TOWN}/figures.{fmt}", query_string={"period": str(today().year)})
+    assert response.status_code == 200
+    if fmt == "xlsx":
+        table = [list(r) for r in openpyxl.load_workbook(io.BytesIO(response.data)).active.iter_rows(values_only=True)]
+    else:
+        table = list(csv.reader(io.StringIO(response.data.decode("utf-8-sig"))))
+    with app.test_request_context():
+        groups = figure_groups(kinds.registry(app))
+        db = store.open_town(CHIHE_TOWN)
+        rows = village_rows(db, period_of(str(today().year)), groups)
+        db.close()
+    figures = [f for _label, figs in groups for f in figs]
+    assert table[0][:2] == ["村（社区）", "示范村"] and len(table[0]) == 2 + len(figures)
+    assert [r[0] for r in table[1:]] == [r["name"] for r in rows] + ["全镇平均"] + (["示范村平均"] if any(r["model"] for r in rows) else [])
+    for line, row in zip(table[1:], rows, strict=False):
+        for cell, f in zip(line[2:], figures, strict=True):
+            if f.shown == "number":
+                assert str(cell) == str(row[f.key]), (row["name"], f.key)
+    town_average = averages(rows, groups)
+    for cell, f in zip(table[len(rows) + 1][2:], figures, strict=True):
+        if town_average.get(f.key) is not None:
+            assert float(cell) == round(town_average[f.key], 1)
+    assert client.get(f"/t/{CHIHE_TOWN}/figures.xlsx", query_string={"period": "2026-7"}).status_code == 400

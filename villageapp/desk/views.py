@@ -87,3 +87,30 @@ def county():
     summed = [(label, [f for f in figures if f.total]) for label, figures in groups]  # a status in words is not summed
     return render_template("desk/county.html", groups=[(label, figures) for label, figures in summed if figures],
                            towns=towns, **_page_args(period))
+
+
+@bp.route("/t/<town>/figures.<any(csv, xlsx):fmt>")
+@access("town", "county", scope="town")
+def figures_file(town, fmt):
+    """The desk's table of villages for the period chosen on it, as the county's report wants it: one column per figure
+    (headed 组·数), the 示范村 marked, the two average rows beneath. Small (a row per village): made during the request."""
+    from ..exports.formats import csv_chunks, xlsx_chunks
+    from ..exports.responses import download
+    period, refused = _period()
+    if refused:
+        return refused
+    groups = figure_groups()
+    rows = village_rows(g.db, period, groups)
+    figures = [f for _label, figs in groups for f in figs]
+    header = ["村（社区）", "示范村"] + [f"{label}·{f.label}" for label, figs in groups for f in figs]
+    types = ["text", "text"] + ["datetime" if f.shown == "datetime" else "text" if f.shown == "text" else "int"
+                                for f in figures]
+    table = [[r["name"], "是" if r["model"] else ""] + [r[f.key] for f in figures] for r in rows]
+    for name, chosen in (("全镇平均", rows), ("示范村平均", [r for r in rows if r["model"]])):
+        if chosen:
+            average = averages(chosen, groups)
+            table.append([name, ""] + [None if average.get(f.key) is None else round(average[f.key], 1) for f in figures])
+    title = f"{g.town['name']}各村情况-{period.label}"
+    chunks = (csv_chunks(header, table) if fmt == "csv" else
+              xlsx_chunks(header, table, types, sheet=period.label))
+    return download(chunks, f"{title}.{fmt}", fmt)
