@@ -10,8 +10,8 @@ import zipfile
 
 import openpyxl
 import pytest
-
 from conftest import CHENGGUAN, CHIHE, CHIHE_TOWN, COUNTY, LAWYER, MINGXING, MINGXING_VILLAGE, WUAI_VILLAGE, _app
+
 from villageapp import attachments, kinds, store
 from villageapp.exports import formats
 
@@ -274,7 +274,7 @@ def test_reviews_of_criticism_opened_in_a_quarter(app, client, auth):
     with store.write(db):
         for n, case in enumerate(db["review_cases"].rows_where(order_by="uuid")):
             if n % 2:
-                db["review_cases"].update(case["uuid"], {"reviewed_on": "2025-08-0%d" % (1 + n % 9)})
+                db["review_cases"].update(case["uuid"], {"reviewed_on": f"2025-08-0{1 + n % 9}"})
     cases = list(db["review_cases"].rows)
     db.close()
 
@@ -321,7 +321,7 @@ def test_households_registered_in_a_quarter(app, client, auth):
     with store.write(db):
         for n, house in enumerate(db["households"].rows_where(order_by="uuid")):
             if n % 3 == 0:
-                db["households"].update(house["uuid"], {"created_at": "2025-05-%02dT09:00:00+08:00" % (1 + n)})
+                db["households"].update(house["uuid"], {"created_at": f"2025-05-{1 + n:02d}T09:00:00+08:00"})
     want = [h["head_name"] for h in db["households"].rows_where("created_at like '2025-0%'")]
     total = one(db, "select count(*) from households")
     db.close()

@@ -33,8 +33,10 @@ def notices(db, filters):
     yield from db.query(f"""select n.uuid, n.village_code, v.name as village_name, n.title, n.category, n.publish_date,
             n.end_date, n.status,
             (select count(*) from attachments a where a.record_uuid = n.uuid) as files,
-            (select count(*) from objections o where o.notice_uuid = n.uuid) as objections
-        from notices n join villages v on v.code = n.village_code{where}
+            coalesce(o.objections, 0) as objections
+        from notices n join villages v on v.code = n.village_code
+        left join (select notice_uuid, count(*) as objections from objections group by notice_uuid) o
+            on o.notice_uuid = n.uuid{where}
         order by n.publish_date, n.created_at""", params)
 
 

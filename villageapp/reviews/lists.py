@@ -3,8 +3,6 @@ the town, as on the case pages; never the county (least access: the county's des
 the legal adviser only case by case, so not a list. Criticism never leaves the village's cadres and the town, so this
 file is the town's only; it says on its first row that it holds personal information. The query runs while the file
 streams: its own store, nothing from Flask."""
-from datetime import timedelta
-
 from .. import attachments, kinds
 from .data import CONCLUSIONS, KINDS, READERS, SOURCES
 from .procedure import OUTCOMES, STAGES
