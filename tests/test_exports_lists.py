@@ -369,3 +369,31 @@ def test_the_audit_screen_links_its_filters_to_the_export(app, client, auth):
     for screen, names in ((f"{T}/rules/", ("rule_versions", "rule_articles")), (f"{T}/ratings/", ("campaigns", "awards"))):
         text = client.get(screen).text
         assert all(f"/exports/{name}\"" in text for name in names), screen
+
+
+def test_the_village_screens_link_the_town_to_the_same_rows(app, client, auth):
+    """道德评议 (the town only), 户籍 and 异议 of one village: the screen's 导出 opens the export page with the screen's
+    filters, and the file holds the rows the screen lists."""
+    import html
+    import re
+    db = town_db(app)
+    open_criticism = one(db, "select count(*) from review_cases where village_code = ? and kind = 'criticism'"
+                             " and stage != 'closed'", [MINGXING_VILLAGE])
+    db.close()
+    auth.login(CHIHE)
+    page = client.get(f"/v/{MINGXING_VILLAGE}/reviews/", query_string={"kind": "criticism"}).text
+    link = html.unescape(re.search(r'href="([^"]*/exports/reviews\?[^"]*)"', page).group(1))
+    assert "stage=open" in link and "kind=criticism" in link and f"village={MINGXING_VILLAGE}" in link
+    path, _, query = link.partition("?")
+    rows = body(csv_rows(client.get(path + ".csv?" + query)), LISTINGS["reviews"])
+    assert open_criticism and len(rows) == open_criticism
+    assert f"共 <strong>{open_criticism}</strong> 条" in client.get(link).text
+    for screen, name in ((f"/v/{MINGXING_VILLAGE}/households/", "households"), (f"/v/{WUAI_VILLAGE}/objections/", "objections")):
+        assert f"/exports/{name}?village=" in client.get(screen).text, screen
+    auth.logout()
+    auth.login(COUNTY)
+    assert "/exports/households?village=" in client.get(f"/v/{MINGXING_VILLAGE}/households/").text
+    auth.logout()
+    auth.login(MINGXING)
+    assert "/exports/" not in client.get(f"/v/{MINGXING_VILLAGE}/households/").text
+    assert "/exports/" not in client.get(f"/v/{MINGXING_VILLAGE}/reviews/").text

@@ -18,7 +18,9 @@ def cases(db, filters):
     for clause, value in (("c.village_code = ?", filters["village_code"]),
                           (f"{OPENED} >= ?", filters["start"] and filters["start"].isoformat()),
                           (f"{OPENED} <= ?", filters["end"] and filters["end"].isoformat()),
-                          ("c.kind = ?", filters.get("kind")), ("c.stage = ?", filters.get("stage"))):
+                          ("c.kind = ?", filters.get("kind")),
+                          ("c.stage = ?", filters.get("stage") if filters.get("stage") != "open" else None),
+                          ("c.stage != ?", "closed" if filters.get("stage") == "open" else None)):
         if value:
             where.append(clause)
             params.append(value)
@@ -41,6 +43,6 @@ COLUMNS = (
 LIST = kinds.Listing(
     "reviews", "道德评议", COLUMNS, cases, dated="立案日期", order=40,
     readers=tuple(role for role in READERS if role in ("town", "county")),
-    choices={"kind": ("表扬/批评", KINDS), "stage": ("进度", STAGES)},
+    choices={"kind": ("表扬/批评", KINDS), "stage": ("进度", {"open": "在办（未结案）", **STAGES})},
     photos=lambda db, row: attachments.linked_files(db, row["uuid"]),
     photo_title=lambda row: (row["reviewed_on"] or row["opened_on"], f"{row['subject_name']}-{row['category']}"))
