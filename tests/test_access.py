@@ -84,7 +84,7 @@ ROUTES = {
     "exports.index": ("GET", T + "/exports/", "town county", 200),
     "exports.show": ("GET", T + "/exports/meetings", "town county", 200),
     "exports.file": ("GET", T + "/exports/meetings.xlsx", "town county", 200),
-    "exports.archive": ("GET", T + "/exports/archive.zip", "town county", 200),
+    "exports.archive": ("GET", T + "/exports/archive.zip", "town", 200),
     "meetings.town_quarter": ("GET", T + "/meetings/quarter", "town county", 200),
     "rules.public": ("GET", V + "/rules", "public", 200),
     "rules.poster": ("GET", V + "/rules/poster", "public", 200),
