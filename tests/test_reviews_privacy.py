@@ -182,3 +182,21 @@ def test_the_other_village_cadre_and_the_adviser_see_no_planted_case(app, client
         assert client.get(f"{V}/reviews/{case['uuid']}").status_code == 404
         history = client.get(f"{V}/reviews/subjects/{case['subject_uuid']}")
         assert history.status_code in (200, 404) and f"{FACT}" not in history.text
+
+
+def test_the_county_reads_the_audit_log_without_a_cases_content(app, client, auth, planted):
+    """The county admin reads the town's audit log (who did what, when) but not what a 道德评议 entry holds: not on the
+    screen, not in its export; the town's clerk reads both whole."""
+    from conftest import CHIHE_TOWN, COUNTY
+    T = f"/t/{CHIHE_TOWN}"
+    walk = Walk(client, auth).as_(COUNTY)
+    pages = [client.get(f"{T}/audit/", query_string={"table": table, "page": page}).text
+             for table in ("review_cases", "review_steps") for page in (1, 2)]
+    export = client.get(f"{T}/exports/audit.csv").data.decode("utf-8")
+    for text in (*pages, export):
+        for secret in hidden():
+            assert secret not in text
+    assert "道德评议" in pages[0] and "内容只给有权查看的人看" in pages[0]
+    walk.as_(CHIHE)
+    town_export = client.get(f"{T}/exports/audit.csv", query_string={"table": "review_cases"}).data.decode("utf-8")
+    assert f"{CRITICISED}{FACT}的意见" in town_export

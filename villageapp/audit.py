@@ -4,6 +4,7 @@ import json
 from datetime import timedelta
 
 from flask import Blueprint, g, render_template, request
+from flask_login import current_user
 
 from . import kinds, store
 from .access import ROLES, access
@@ -133,7 +134,9 @@ def town_log(town):
     actors = [r["actor"] for r in db.query("select distinct actor from audit order by actor")]
     logged = [r["table"] for r in db.query("select distinct [table] from audit order by 1")]
     names = people(set(actors) | {r["actor"] for r in rows})
-    return render_template("audit/log.html", rows=[_shown(r, villages) for r in rows[:PAGE]], more=len(rows) > PAGE, page=page,
+    closed = kinds.registry().closed_tables(current_user.role)
+    return render_template("audit/log.html", rows=[_closed(r) if r["table"] in closed else _shown(r, villages)
+                                                   for r in rows[:PAGE]], more=len(rows) > PAGE, page=page,
                            filters=f, villages=villages, actors=actors, tables=logged, actions=actions(),
                            table_names=tables(), names=names)
 
@@ -142,6 +145,14 @@ PAGE = 20  # entries per page: a phone shows a page as folded lines, each openin
 
 
 PEOPLE_COLUMNS = ("created_by", "answered_by", "confirmed_by")
+
+
+CLOSED = "（内容只给有权查看的人看）"
+
+
+def _closed(row):
+    """An entry about a record this person may not read (the county and 道德评议): who did what kind of thing, when."""
+    return {**row, "summary": CLOSED, "changes": [], "before": None, "record_id": None}
 
 
 def _shown(row, villages):
@@ -268,7 +279,7 @@ def exported(db, filters):
         row["who"] = named.get(row["actor"], row["actor"])
         row["action_words"] = action_words.get(row["action"], row["action"])
         row["table_words"] = table_words.get(row["table"], "其他记录")
-        row["summary"] = _words(row["summary"] or "")
+        row["summary"] = CLOSED if row["table"] in filters.get("closed", ()) else _words(row["summary"] or "")
         yield row
 
 

@@ -175,6 +175,15 @@ class Registry:
         items = [item for owner in owners if getattr(owner, hook, None) for item in getattr(owner, hook)(*args)]
         return sorted(items, key=lambda item: item.order)
 
+    def closed_tables(self, role):
+        """The tables whose contents this role may not read: those of every kind it is not a reader of (the audit
+        log then says that something was done, not what)."""
+        out = set()
+        for kind in self.kinds.values():
+            if role not in kind.readers:
+                out |= {kind.table, *kind.tables}
+        return out
+
     def listings(self):
         """Every Listing of every kind, by its URL word, in their order."""
         found = sorted((listing for _kind, lists in self.collect("lists") for listing in lists), key=lambda l: l.order)

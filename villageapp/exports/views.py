@@ -37,9 +37,12 @@ def _villages():
 def parsed(listing, villages):
     """The list's filters from the request; a value it does not offer is answered 400 with the reason."""
     try:
-        return parse(listing, request.args, villages)
+        filters, description, given = parse(listing, request.args, villages)
     except FilterRefused as refused:
         abort(make_response(render_template("error.html", code=400, title=refused.title, text=str(refused)), 400))
+    # what this person may not read of other kinds (the audit log then names the deed, not its content)
+    filters["closed"] = kinds.registry().closed_tables(current_user.role)
+    return filters, description, given
 
 
 @bp.route("/t/<town>/exports/")
