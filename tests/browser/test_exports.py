@@ -23,13 +23,20 @@ def town_file(app):
         return store.town_path(CHIHE_TOWN, app)
 
 
-def spread_meetings(path, first):
-    """Give the demo's meetings days every 9 days from `first` (times differ too), so a quarter of last year holds
-    several of each village and leaves some out on both sides. Written to the copy's town file before the browser starts."""
+def spread_meetings(path, chosen):
+    """Give each village's meetings days in and around the chosen quarter: of every three, two inside it and one
+    before or after it (times differ too), so the quarter leaves some of each village out, whatever the demo holds.
+    Written to the copy's town file before the browser starts."""
     conn = sqlite3.connect(path)
     with conn:
-        for n, (uuid,) in enumerate(conn.execute("select uuid from meetings order by uuid").fetchall()):
-            day = first + timedelta(days=9 * n)
+        rows = conn.execute("select uuid, village_code from meetings order by village_code, uuid").fetchall()
+        seen = {}
+        for n, (uuid, village) in enumerate(rows):
+            k = seen[village] = seen.get(village, -1) + 1
+            if k % 3 == 2:
+                day = chosen.start - timedelta(days=10 + k) if k % 2 else chosen.last + timedelta(days=10 + k)
+            else:
+                day = chosen.start + timedelta(days=(7 * k + n) % 88)
             conn.execute("update meetings set starts_at = ? where uuid = ?",
                          [f"{day.isoformat()}T{8 + n % 10:02d}:{n * 7 % 60:02d}", uuid])
     conn.close()
@@ -52,7 +59,7 @@ def test_town_clerk_exports_one_villages_meetings_of_a_quarter_as_excel_on_a_pho
     path = town_file(app)
     last_year = today().year - 1
     chosen = periods.quarter(last_year, 3)   # last year's quarters are always offered by the form's 时间段
-    spread_meetings(path, date(last_year, 6, 2))
+    spread_meetings(path, chosen)
     everything = meetings_in_file(path)
     in_quarter = [m for m in everything if chosen.start <= date.fromisoformat(m[3][:10]) <= chosen.last]
     want = sorted(m[1:] for m in in_quarter if m[0] == MINGXING_VILLAGE)
