@@ -10,15 +10,19 @@ import io
 import re
 import zipfile
 from datetime import date, datetime
+from operator import methodcaller
 from xml.sax.saxutils import escape
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+FORMULA_FIRST = frozenset(FORMULA_STARTS)
 CHUNK = 64 * 1024
 
 
 def csv_safe(value):
     """A cell as text that no spreadsheet runs: one starting with = + - @ tab or CR gets a leading ' (shown by
     Excel as the text itself). Numbers stay numbers."""
+    if value.__class__ is str:  # most cells: a plain text
+        return "'" + value if value[:1] in FORMULA_FIRST else value
     if value is None:
         return ""
     if isinstance(value, (int, float)) and not isinstance(value, bool):
@@ -38,9 +42,9 @@ def column_types(columns):
 
 def table_rows(columns, rows):
     """The cells of each row, by the columns ((header, source[, type]), …)."""
-    sources = [column[1] for column in columns]
+    getters = [column[1] if callable(column[1]) else methodcaller("get", column[1]) for column in columns]
     for row in rows:
-        yield [cell(row, source) for source in sources]
+        yield [get(row) for get in getters]
 
 
 # ---- CSV ----------------------------------------------------------------------------------------------------------
@@ -113,7 +117,12 @@ CELL_LIMIT = 32767  # the most characters Excel keeps in one cell; a longer text
 
 
 def _text(value, ref=""):
-    return f'<c{ref} t="inlineStr"><is><t xml:space="preserve">{escape(NOT_XML.sub("", value)[:CELL_LIMIT])}</t></is></c>'
+    if not value.isprintable():  # only then can it hold a character XML refuses
+        value = NOT_XML.sub("", value)
+    if len(value) > CELL_LIMIT:
+        value = value[:CELL_LIMIT]
+    value = value.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    return f'<c{ref} t="inlineStr"><is><t xml:space="preserve">{value}</t></is></c>'
 
 
 def letters(n):
@@ -146,6 +155,8 @@ def _serial(value, kind):
 
 def _cell(value, kind, ref):
     """One cell; `ref` is its r="B7" attribute (Excel reads cells without it, but not every program does)."""
+    if value.__class__ is str and kind == "text":  # most cells: a plain text
+        return _text(value, ref) if value else ""
     if value is None or value == "":
         return ""
     if isinstance(value, bool):
