@@ -2,15 +2,14 @@
 one counting function here): its CSV and XLSX open with csv and openpyxl and hold exactly the rows of a village, counted
 here from the tables, not by the app's queries; a personal list says so on its first row, a public one does not; only
 its readers get it, and never one the kind's own pages would not show them. Then one real filter per list."""
-import csv
 import io
 import json
 import tempfile
 import zipfile
 
-import openpyxl
 import pytest
 from conftest import CHENGGUAN, CHIHE, CHIHE_TOWN, COUNTY, LAWYER, MINGXING, MINGXING_VILLAGE, WUAI_VILLAGE, _app
+from test_exports import read_csv, read_xlsx
 
 from villageapp import attachments, kinds, store
 from villageapp.exports import formats
@@ -61,16 +60,8 @@ COUNTS = {
 }
 
 
-def csv_rows(response):
-    assert response.status_code == 200, response.text[:300]
-    text = response.data.decode("utf-8")
-    assert text.startswith("\ufeff")
-    return list(csv.reader(io.StringIO(text[1:])))
-
-
 def xlsx_rows(response):
-    assert response.status_code == 200, response.text[:300]
-    return list(openpyxl.load_workbook(io.BytesIO(response.data)).active.iter_rows(values_only=True))
+    return list(read_xlsx(response).iter_rows(values_only=True))
 
 
 def body(rows, listing):
@@ -98,7 +89,7 @@ def test_a_village_exports_exactly_its_rows_as_csv_and_xlsx(app, client, auth, n
     village = busiest_village(app, name)
     auth.login(CHIHE)
     args = {"village": village}
-    rows = body(csv_rows(client.get(f"{T}/exports/{name}.csv", query_string=args)), listing)
+    rows = body(read_csv(client.get(f"{T}/exports/{name}.csv", query_string=args)), listing)
     db = town_db(app)
     want = COUNTS[name](db, village)  # counted after the file: an export writes its own audit entry first
     db.close()
@@ -187,7 +178,7 @@ def test_awards_say_how_the_public_page_names_a_family(app, client, auth):
     awards = {a["subject_name"]: consent.get(a["entry_uuid"]) for a in db["awards"].rows}
     db.close()
     auth.login(CHIHE)
-    rows = body(csv_rows(client.get(f"{T}/exports/awards.csv")), LISTINGS["awards"])
+    rows = body(read_csv(client.get(f"{T}/exports/awards.csv")), LISTINGS["awards"])
     header = [c[0] for c in LISTINGS["awards"].columns]
     name, shown = header.index("户（人）"), header.index("公开时写")
     assert rows and {r[name] for r in rows} == set(awards)
@@ -199,7 +190,7 @@ def test_awards_say_how_the_public_page_names_a_family(app, client, auth):
 # ---- one real filter per list -------------------------------------------------------------------------------------
 
 def exported(client, name, **args):
-    return body(csv_rows(client.get(f"{T}/exports/{name}.csv", query_string=args)), LISTINGS[name])
+    return body(read_csv(client.get(f"{T}/exports/{name}.csv", query_string=args)), LISTINGS[name])
 
 
 def column(name, header):
@@ -386,7 +377,7 @@ def test_the_village_screens_link_the_town_to_the_same_rows(app, client, auth):
     link = html.unescape(re.search(r'href="([^"]*/exports/reviews\?[^"]*)"', page).group(1))
     assert "stage=open" in link and "kind=criticism" in link and f"village={MINGXING_VILLAGE}" in link
     path, _, query = link.partition("?")
-    rows = body(csv_rows(client.get(path + ".csv?" + query)), LISTINGS["reviews"])
+    rows = body(read_csv(client.get(path + ".csv?" + query)), LISTINGS["reviews"])
     assert open_criticism and len(rows) == open_criticism
     assert f"共 <strong>{open_criticism}</strong> 条" in client.get(link).text
     for screen, name in ((f"/v/{MINGXING_VILLAGE}/households/", "households"), (f"/v/{WUAI_VILLAGE}/objections/", "objections")):

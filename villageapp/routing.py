@@ -38,11 +38,20 @@ def date_arg(name):
     text = request.args.get(name, "").strip()
     if not text:
         return None
+    day = parse_day(text)
+    if day is None:
+        abort(make_response(render_template("error.html", code=400, title="日期不对", text=bad_day(text)), 400))
+    return day
+
+
+def parse_day(text):
+    """A date written 2026-01-31 between 1900 and 2099, or None."""
     try:
         day = date.fromisoformat(text) if len(text) == 10 and text.isascii() else None
     except ValueError:
-        day = None
-    if day is None or not FIRST_DAY <= day <= LAST_DAY:
-        text = f"“{text[:20]}”不是能用的日期。请写成 2026-01-31 这样，年份在 1900 到 2099 之间。"
-        abort(make_response(render_template("error.html", code=400, title="日期不对", text=text), 400))
-    return day
+        return None
+    return day if day is not None and FIRST_DAY <= day <= LAST_DAY else None
+
+
+def bad_day(text, label=""):
+    return f"{label}“{text[:20]}”不是能用的日期。请写成 2026-01-31 这样，年份在 1900 到 2099 之间。"

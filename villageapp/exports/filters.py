@@ -2,11 +2,10 @@
 "2026-3", a year "2026", or from/to dates) and the list's own choices (state, category…). A value that is not one the
 list offers is refused with a Chinese sentence (FilterRefused → 400), never silently dropped: a file must hold exactly
 what the person asked for."""
-from datetime import date
+from datetime import timedelta
 
 from ..periods import BadPeriod, period_of
-
-FIRST_YEAR, LAST_YEAR = 1900, 2099
+from ..routing import bad_day, parse_day
 
 
 class FilterRefused(ValueError):
@@ -29,13 +28,26 @@ def _day(text, label):
     text = (text or "").strip()
     if not text:
         return None
-    try:
-        day = date.fromisoformat(text) if len(text) == 10 and text.isascii() else None
-    except ValueError:
-        day = None
-    if day is None or not FIRST_YEAR <= day.year <= LAST_YEAR:
-        raise FilterRefused(f"{label}“{text[:20]}”不是能用的日期。请写成 2026-01-31 这样，年份在 1900 到 2099 之间。", "日期不对")
+    day = parse_day(text)
+    if day is None:
+        raise FilterRefused(bad_day(text, label), "日期不对")
     return day
+
+
+def sql_where(pairs):
+    """An SQL where clause (with its leading space) and its parameters from (clause, value) pairs, a pair kept only
+    when its value is given: how each list's query applies the filters chosen."""
+    clauses, params = [], []
+    for clause, value in pairs:
+        if value:
+            clauses.append(clause)
+            params.append(value)
+    return (" where " + " and ".join(clauses) if clauses else ""), params
+
+
+def until(day):
+    """The exclusive end of a period that ends on `day` (inclusive), for comparing with ISO times."""
+    return day and (day + timedelta(days=1)).isoformat()
 
 
 def choices(listing):

@@ -1,32 +1,22 @@
 """The town's exported lists of 村务公开 (kinds.Listing): every village's notices (with their photos as a zip) and the
 objections villagers filed (name and phone: personal). The queries run while the file streams: their own store,
 nothing from Flask."""
-from datetime import timedelta
 
 from .. import kinds
+from ..exports.filters import sql_where, until
 from .data import CATEGORIES
 
 NOTICE_STATES = {"published": "已发布", "withdrawn": "已撤回"}
 OBJECTION_STATES = {"open": "待答复", "answered": "已答复"}
 
 
-def _where(pairs):
-    where, params = [], []
-    for clause, value in pairs:
-        if value:
-            where.append(clause)
-            params.append(value)
-    return (" where " + " and ".join(where) if where else ""), params
 
 
-def _until(day):
-    """The exclusive end of a period that ends on `day` (inclusive), for comparing with ISO times."""
-    return day and (day + timedelta(days=1)).isoformat()
 
 
 def notices(db, filters):
     """The notices the filters select (village, 公开日期, 类别, 状态), oldest first."""
-    where, params = _where((("n.village_code = ?", filters["village_code"]),
+    where, params = sql_where((("n.village_code = ?", filters["village_code"]),
                             ("n.publish_date >= ?", filters["start"] and filters["start"].isoformat()),
                             ("n.publish_date <= ?", filters["end"] and filters["end"].isoformat()),
                             ("n.category = ?", filters.get("category")), ("n.status = ?", filters.get("status"))))
@@ -63,9 +53,9 @@ def _minute(at):
 
 def objections(db, filters):
     """The objections the filters select (village, 提出时间, 状态), oldest first, with the notice they are about."""
-    where, params = _where((("o.village_code = ?", filters["village_code"]),
+    where, params = sql_where((("o.village_code = ?", filters["village_code"]),
                             ("o.created_at >= ?", filters["start"] and filters["start"].isoformat()),
-                            ("o.created_at < ?", _until(filters["end"])), ("o.status = ?", filters.get("status"))))
+                            ("o.created_at < ?", until(filters["end"])), ("o.status = ?", filters.get("status"))))
     yield from db.query(f"""select o.uuid, o.village_code, v.name as village_name, n.title as notice_title, n.end_date,
             o.created_at, o.name, o.phone, o.body, o.status, o.answer, o.answered_at
         from objections o join notices n on n.uuid = o.notice_uuid join villages v on v.code = o.village_code{where}

@@ -4,25 +4,19 @@ a family, by name only with its consent). The queries run while the file streams
 import json
 
 from .. import kinds
+from ..exports.filters import sql_where
 from .data import ANONYMOUS, SUBJECTS
 from .procedure import STAGES
 
 AWARD_STATES = {"current": "在用", "withdrawn": "已摘星"}
 
 
-def _where(pairs):
-    where, params = [], []
-    for clause, value in pairs:
-        if value:
-            where.append(clause)
-            params.append(value)
-    return ("where " + " and ".join(where) if where else ""), params
 
 
 def campaigns(db, filters):
     """The campaigns the filters select: village, the year (a period selects the campaigns of the years it touches,
     as the town desk counts them) and the step each is in; in the town page's order (those reported first)."""
-    where, params = _where((("c.village_code = ?", filters["village_code"]),
+    where, params = sql_where((("c.village_code = ?", filters["village_code"]),
                             ("c.year >= ?", filters["start"] and filters["start"].year),
                             ("c.year <= ?", filters["end"] and filters["end"].year),
                             ("c.stage = ?", filters.get("stage"))))
@@ -50,7 +44,7 @@ CAMPAIGNS = kinds.Listing("campaigns", "星级户评选", CAMPAIGN_COLUMNS, camp
 def awards(db, filters):
     """The titles awarded that the filters select (village, 授予日期, in use or withdrawn), oldest first."""
     state = filters.get("state")
-    where, params = _where((("a.village_code = ?", filters["village_code"]),
+    where, params = sql_where((("a.village_code = ?", filters["village_code"]),
                             ("a.awarded_on >= ?", filters["start"] and filters["start"].isoformat()),
                             ("a.awarded_on <= ?", filters["end"] and filters["end"].isoformat())))
     if state:

@@ -4,6 +4,7 @@ the file says so on its first row. The queries run while the file streams: their
 from datetime import timedelta
 
 from .. import kinds
+from ..exports.filters import sql_where
 
 GENDERS = {"男": "男", "女": "女"}
 
@@ -16,13 +17,11 @@ def _registered(alias, filters):
     return [(clause, value) for clause, value in pairs if value]
 
 
-def _where(pairs):
-    return ("where " + " and ".join(c for c, _v in pairs) if pairs else ""), [v for _c, v in pairs]
 
 
 def households(db, filters):
     """Households by village and group (the register's order), with how many people each has."""
-    where, params = _where(_registered("h", filters))
+    where, params = sql_where(_registered("h", filters))
     yield from db.query(f"""select h.uuid, h.village_code, v.name as village_name, gr.name as group_name, h.head_name,
             h.address, h.phone, substr(h.created_at, 1, 10) as registered_on,
             (select count(*) from residents r where r.household_uuid = h.uuid) as members
@@ -43,7 +42,7 @@ def residents(db, filters):
     pairs = _registered("r", filters)
     if filters.get("gender"):
         pairs.append(("r.gender = ?", filters["gender"]))
-    where, params = _where(pairs)
+    where, params = sql_where(pairs)
     yield from db.query(f"""select r.uuid, r.village_code, v.name as village_name, gr.name as group_name,
             h.head_name, r.name, r.relation, r.gender, r.birth_year, substr(r.created_at, 1, 10) as registered_on
         from residents r join households h on h.uuid = r.household_uuid join villages v on v.code = r.village_code
