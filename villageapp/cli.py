@@ -143,13 +143,23 @@ def restore(src, force):
 @click.option("--port", default=5000, show_default=True)
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--no-serve", is_flag=True, help="only build the demo data")
+@click.option("--county", is_flag=True, help="a county-size instance instead (villageapp/county.py; minutes to build)")
+@click.option("--towns", default=11, show_default=True, type=click.IntRange(2, 11), help="with --county")
+@click.option("--villages", default=15, show_default=True, type=click.IntRange(2, 99), help="with --county: per town")
+@click.option("--households", default=300, show_default=True, type=click.IntRange(5), help="with --county: per village")
+@click.option("--years", default=2, show_default=True, type=click.IntRange(1, 5), help="with --county: of minutes")
 @with_appcontext
-def demo(port, host, no_serve):
+def demo(port, host, no_serve, county, towns, villages, households, years):
     """Build the demo county (once; running again adds nothing) and serve it."""
     from . import demo as demo_data
     app = current_app._get_current_object()
     click.echo(f"demo data in {app.instance_path}")
-    logins = demo_data.build(app, log=click.echo)
+    if county:
+        from . import county as county_data
+        logins = county_data.build(app, towns=towns, villages=villages, households=households, years=years,
+                                   log=click.echo)
+    else:
+        logins = demo_data.build(app, log=click.echo)
     click.echo("\n演示账号 (demo logins):")
     for username, password, role, name in logins:
         click.echo(f"  {username:<10} {password}   {name}")
