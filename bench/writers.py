@@ -54,15 +54,15 @@ def free_port():
 class Server:
     """`villageapp serve` on a free port over an instance folder; stderr kept in a file to be read afterwards."""
 
-    def __init__(self, instance, threads=32):
-        self.instance, self.threads = str(instance), threads
+    def __init__(self, instance, threads=32, env=None, name="serve"):
+        self.instance, self.threads, self.env = str(instance), threads, env or {}
         self.port = free_port()
         self.base = f"http://127.0.0.1:{self.port}"
-        self.stderr_path = os.path.join(self.instance, "serve-stderr.log")
+        self.stderr_path = os.path.join(self.instance, f"{name}-stderr.log")
 
     def __enter__(self):
         # PYTHONPATH: the server runs the code of this checkout, whichever copy of the app is installed
-        env = {**os.environ, "VILLAGEAPP_INSTANCE_PATH": self.instance, "PYTHONPATH": os.path.abspath(ROOT)}
+        env = {**os.environ, "VILLAGEAPP_INSTANCE_PATH": self.instance, "PYTHONPATH": os.path.abspath(ROOT), **self.env}
         self._err = open(self.stderr_path, "wb")
         exe = os.path.join(os.path.dirname(sys.executable), "villageapp")
         self.process = subprocess.Popen([exe, "serve", "--host", "127.0.0.1", "--port", str(self.port),

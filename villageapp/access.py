@@ -6,7 +6,7 @@ from functools import wraps
 from flask import abort, g, jsonify, redirect, request, url_for
 from flask_login import current_user
 
-from . import store
+from . import shards, store
 
 ROLES = {"county": "县级管理员", "town": "镇干部", "cadre": "村干部", "adviser": "法律顾问", "public": "公众"}
 POSITIONS = ["书记", "主任", "委员", "监委会"]
@@ -42,6 +42,8 @@ def json_error(status, message, **extra):
 def load_town(town_code):
     """Put the town's store in g (404 for an unknown town or a missing town file)."""
     if not store.TOWN_CODE.match(town_code or ""):
+        abort(404)
+    if not shards.serves(town_code):  # another server holds this town (villageapp serve --towns)
         abort(404)
     town = store.directory()["towns"].get(town_code) if _town_known(town_code) else None
     if town is None or not os.path.exists(store.town_path(town_code)):

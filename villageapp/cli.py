@@ -1,7 +1,6 @@
 """The `villageapp` command: everything an operator does (towns, villages, accounts, imports,
 migrations, the demo county and production serving)."""
 import os
-import sys
 
 import click
 from flask import current_app
@@ -22,7 +21,8 @@ def main():
 
 def init_app(app):
     from .exports.command import export
-    for command in (migrate, add_town, add_village, add_user, import_residents, demo, serve, backup, restore, export):
+    from .shards import command as shards_command
+    for command in (migrate, add_town, add_village, add_user, import_residents, demo, serve, backup, restore, replicate, export, shards_command()):
         app.cli.add_command(command)
 
 
@@ -124,19 +124,43 @@ def backup(dest):
 
 
 @click.command("restore")
-@click.argument("src", type=click.Path(exists=True, file_okay=False))
+@click.argument("src", required=False, type=click.Path(exists=True, file_okay=False))
+@click.option("--from-replica", is_flag=True, help="rebuild from REPLICA_URL (what `villageapp replicate` streamed)")
 @click.option("--force", is_flag=True, help="replace the data already in the instance folder (kept aside)")
 @with_appcontext
-def restore(src, force):
-    """Put the files of the backup folder SRC into the instance folder. Stop the server first. Every file is checked
-    before anything is replaced; an instance that has data is replaced only with --force, its files kept aside
-    in before-restore-<time>/."""
+def restore(src, from_replica, force):
+    """Put the files of the backup folder SRC (or, with --from-replica, of the replica) into the instance folder.
+    Stop the server and `villageapp replicate` first. Every file is checked before anything is replaced; an instance
+    that has data is replaced only with --force, its files kept aside in before-restore-<time>/."""
     from . import backup as backups
+    from . import replicate as replication
+    if bool(src) == from_replica:
+        raise click.UsageError("give either a backup folder SRC or --from-replica")
     try:
-        backups.restore(src, current_app.instance_path, force=force, log=click.echo)
+        if from_replica:
+            replication.restore(current_app.instance_path, current_app.config, force=force, log=click.echo)
+        else:
+            backups.restore(src, current_app.instance_path, force=force, log=click.echo)
     except backups.BackupError as e:
         raise click.ClickException(str(e)) from None
     click.echo(f"restored into {current_app.instance_path}; start the server again")
+
+
+@click.command("replicate")
+@click.option("--print-config", is_flag=True, help="print the generated Litestream configuration and exit")
+@with_appcontext
+def replicate(print_config):
+    """Stream directory.db and every town file to REPLICA_URL with Litestream until stopped (a town added later is
+    picked up within seconds). Run it beside `villageapp serve`, e.g. as its own systemd unit."""
+    from . import replicate as replication
+    try:
+        if print_config:
+            with open(replication.write_config(current_app.instance_path, current_app.config), encoding="utf-8") as f:
+                click.echo(f.read())
+            return
+        replication.run(current_app.instance_path, current_app.config, log=click.echo)
+    except replication.ReplicaError as e:
+        raise click.ClickException(str(e)) from None
 
 
 @click.command("demo")
@@ -173,17 +197,16 @@ def demo(port, host, no_serve, county, towns, villages, households, years):
 @click.command("serve")
 @click.option("--port", default=8000, show_default=True)
 @click.option("--host", default="0.0.0.0", show_default=True)
-@click.option("--threads", default=8, show_default=True)
+@click.option("--server", type=click.Choice(["gunicorn", "waitress"]),
+              help="default: gunicorn where it can run (Linux, macOS), else waitress")
+@click.option("--workers", type=click.IntRange(1), help="gunicorn's worker processes  [default: one per core]")
+@click.option("--threads", type=click.IntRange(1), help="threads per process  [default: 4 with gunicorn, 8 with waitress]")
 @with_appcontext
-def serve(port, host, threads):
-    """Serve the app in production with waitress."""
-    _serve(current_app._get_current_object(), host, port, threads)
+def serve(port, host, server, workers, threads):
+    """Serve the app in production: gunicorn workers × threads (every core), or waitress."""
+    _serve(current_app._get_current_object(), host, port, threads, server=server, workers=workers)
 
 
-def _serve(app, host, port, threads=8):
-    from waitress import serve as waitress_serve
-    click.echo(f"serving on http://{host}:{port}/  (Ctrl+C to stop)")
-    sys.stdout.flush()
-    # TRUST_PROXY: the app reads X-Forwarded-* itself (ProxyFix); waitress would drop them as untrusted otherwise
-    proxy = {"clear_untrusted_proxy_headers": False} if app.config.get("TRUST_PROXY") else {}
-    waitress_serve(app, host=host, port=port, threads=threads, **proxy)
+def _serve(app, host, port, threads=None, server=None, workers=None):
+    from . import serving
+    serving.run(app, host, port, server=server, workers=workers, threads=threads)

@@ -25,6 +25,15 @@ SETTINGS = [
     ("PUBLIC_BASE_URL", "", "Absolute base URL printed in QR posters, e.g. https://cun.example.gov.cn; empty = the URL of the request."),
     ("COUNTY_NAME", "石泉县", "Name of the county shown in headers."),
     ("ASSETS_DEBUG", False, "Serve CSS/JS unbundled (development only)."),
+    ("REPLICA_URL", "", "Where `villageapp replicate` (Litestream) streams directory.db and every town file, and where "
+     "`villageapp restore --from-replica` reads them: s3://bucket/prefix (credentials from AWS_ACCESS_KEY_ID / "
+     "AWS_SECRET_ACCESS_KEY) or a folder on another disk, file:///mnt/replica/villageapp."),
+    ("REPLICA_ENDPOINT", "", "The S3-compatible store's address when it is not Amazon S3, e.g. https://oss-cn-hangzhou.aliyuncs.com "
+     "or http://minio.lan:9000 (path-style requests); empty = Amazon S3."),
+    ("TOWNS", "", "Serve only these towns (comma-separated 9-digit codes; `villageapp serve --towns`); the others answer 404 here. "
+     "Empty: every town. For several servers that split a province by town (docs/scaling.md)."),
+    ("SHARDS", "", "The shard map: a JSON file saying which server holds which town (default instance/shards.json); "
+     "`villageapp shards nginx` writes nginx's routing from it, and the county page reads other servers' towns through it."),
 ]
 
 

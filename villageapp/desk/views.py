@@ -1,8 +1,8 @@
 """The desk's pages: a town's desk (town staff act; the county admin reads) and the county's rows of towns."""
-from flask import g, render_template, request
+from flask import g, jsonify, render_template, request
 from flask_login import current_user
 
-from .. import kinds, store
+from .. import kinds, shards, store
 from ..access import access
 from . import bp, charts
 from .figures import BadPeriod, averages, choices, figure_groups, one_decimal, period_of, town_totals, village_rows
@@ -62,9 +62,25 @@ def cases_per_category(db, period):
     from ..reviews import OPENED
     from ..reviews.data import KINDS
     rows = db.query(f"""select x.kind, x.category, count(*) as n from review_cases x
-        where {OPENED} >= :start and {OPENED} < :end group by x.kind, x.category order by n desc, x.kind, x.category""",
+        where x.created_at >= :start and {OPENED} >= :start and {OPENED} < :end group by x.kind, x.category order by n desc, x.kind, x.category""",
                     period.params)
     return [{"label": f"{KINDS.get(r['kind'], r['kind'])}·{r['category']}", "n": r["n"]} for r in rows]
+
+
+def town_row(db, period, groups):
+    """A town's row of the county overview: how many villages (and 示范村), and each figure's total."""
+    rows = village_rows(db, period, groups)
+    return {"villages": len(rows), "models": sum(1 for r in rows if r["model"]), **town_totals(rows, groups)}
+
+
+@bp.route("/t/<town>/figures.json")
+@access("town", "county", scope="town")
+def figures_json(town):
+    """The town's row of the county overview, for the county page of a server that does not hold this town."""
+    period, refused = _period()
+    if refused:
+        return refused
+    return jsonify({"town": town, "period": period.key, **town_row(g.db, period, figure_groups())})
 
 
 def county():
@@ -76,14 +92,17 @@ def county():
     groups = figure_groups()
     towns = []
     for code, name in town_names().items():
+        if not shards.serves(code):  # a town another server holds: its row from that server (docs/scaling.md)
+            remote = shards.fetch_figures(code, period.key, request.headers.get("Cookie"))
+            towns.append({"code": code, "name": name, "missing": False, **remote} if remote else
+                         {"code": code, "name": name, "missing": False, "unreachable": True})
+            continue
         try:
             db = store.town_db(code)
         except FileNotFoundError:
             towns.append({"code": code, "name": name, "missing": True})
             continue
-        rows = village_rows(db, period, groups)
-        towns.append({"code": code, "name": name, "missing": False, "villages": len(rows),
-                      "models": sum(1 for r in rows if r["model"]), **town_totals(rows, groups)})
+        towns.append({"code": code, "name": name, "missing": False, **town_row(db, period, groups)})
     summed = [(label, [f for f in figures if f.total]) for label, figures in groups]  # a status in words is not summed
     return render_template("desk/county.html", groups=[(label, figures) for label, figures in summed if figures],
                            towns=towns, **_page_args(period))
