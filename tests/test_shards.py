@@ -12,8 +12,8 @@ import urllib.error
 import urllib.request
 
 import pytest
-
 from conftest import CHENGGUAN_TOWN, CHIHE, CHIHE_TOWN, COUNTY, GUYAN, GUYAN_VILLAGE, MINGXING, MINGXING_VILLAGE, _app
+
 from villageapp import shards
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))

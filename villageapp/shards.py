@@ -83,7 +83,7 @@ def fetch_figures(town_code, period_key, cookie, timeout=5):
     request = urllib.request.Request(f"{base}/t/{town_code}/figures.json?{query}",
                                      headers={"Cookie": cookie or "", "Accept": "application/json"})
     try:
-        with urllib.request.urlopen(request, timeout=timeout) as response:  # noqa: S310 (an http(s) URL from the map)
+        with urllib.request.urlopen(request, timeout=timeout) as response:
             if response.status != 200:
                 return None
             return json.loads(response.read(1_000_000))
