@@ -1,13 +1,15 @@
 """Signing in as an attacker would try it: wrong-password limits per (account, address) and per address, kept in the
 directory so every worker process sees them; unknown usernames as slow as real ones; sign-ins that end on the server
 (logout, 30 days, password reset, deactivation); and the cookies' flags."""
+import os
 import statistics
 import time
 from datetime import datetime, timedelta
 
 import pytest
+from werkzeug.security import check_password_hash, generate_password_hash
 
-from villageapp import store
+from villageapp import passwords, store
 from villageapp.clock import now
 
 from conftest import CHIHE, CHIHE_TOWN, MINGXING, MINGXING_VILLAGE, PASSWORD, Auth, _app, csrf_from
@@ -299,3 +301,65 @@ def test_the_address_comes_from_the_proxy_only_when_trusted(instance_path):
     assert wrong_login_through(_app(instance_path, TRUST_PROXY=1), headers).status_code == 200
     ips = [ip for (ip,) in directory_rows(direct, "select ip from login_failures order by id")]
     assert ips == ["127.0.0.1", "203.0.113.7"]
+
+
+# ---- the password hash: a cheaper standard cost, older hashes replaced at the next sign-in ------------------------
+
+def password_hash(app, username):
+    return directory_rows(app, "select password_hash from users where username = ?", [username])[0][0]
+
+
+def test_new_passwords_get_scrypt_at_the_interactive_cost(app):
+    """scrypt N=2**14, r=8, p=1 (Django's; werkzeug's default N=2**15 costs 2.6× the CPU per sign-in)."""
+    assert passwords.METHOD == "scrypt:16384:8:1"
+    assert password_hash(app, MINGXING).startswith("scrypt:16384:8:1$")
+
+
+@pytest.mark.parametrize("method", ["scrypt", "pbkdf2:sha256"])  # werkzeug's default (N=2**15), and an older kind
+def test_an_older_hash_still_signs_in_and_is_replaced_by_the_next_correct_sign_in(app, method):
+    old = generate_password_hash(PASSWORD, method=method)
+    other_phone = Auth(app.test_client())
+    assert other_phone.login(MINGXING).status_code == 302
+    with app.app_context():
+        directory = store.open_directory(app)
+        directory.execute("update users set password_hash = ? where username = ?", [old, MINGXING])
+        directory.close()
+    wrong = from_address(app, "10.41.0.1").login(MINGXING, "wrong-password")
+    assert wrong.status_code == 200 and password_hash(app, MINGXING) == old  # a wrong password changes nothing
+    assert from_address(app, "10.41.0.2").login(MINGXING).status_code == 302
+    new = password_hash(app, MINGXING)
+    assert new != old and new.startswith(passwords.METHOD + "$") and check_password_hash(new, PASSWORD)
+    assert other_phone.client.get(HOME).status_code == 200  # the upgrade signs nobody out
+    assert from_address(app, "10.41.0.3").login(MINGXING).status_code == 302  # and the new hash signs in
+    assert password_hash(app, MINGXING) == new  # once: a current hash is not made again
+
+
+def test_at_most_the_allowed_number_of_hashes_run_at_once():
+    import threading
+    passwords.limit(2)
+    try:
+        running, most, guard = [0], [0], threading.Lock()
+        real_check = passwords.check_password_hash
+
+        def counted(stored, password):
+            with guard:
+                running[0] += 1
+                most[0] = max(most[0], running[0])
+            try:
+                return real_check(stored, password)
+            finally:
+                with guard:
+                    running[0] -= 1
+        stored = generate_password_hash("x", method=passwords.METHOD)
+        passwords.check_password_hash = counted
+        try:
+            threads = [threading.Thread(target=passwords.check, args=(stored, "x")) for _ in range(8)]
+            for t in threads:
+                t.start()
+            for t in threads:
+                t.join()
+        finally:
+            passwords.check_password_hash = real_check
+        assert most[0] == 2
+    finally:
+        passwords.limit(os.cpu_count() or 1)

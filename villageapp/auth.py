@@ -6,16 +6,13 @@ from urllib.parse import urlsplit
 from flask import Blueprint, current_app, flash, g, redirect, render_template, request, url_for
 from flask_login import LoginManager, UserMixin, current_user, login_user, logout_user
 from werkzeug.exceptions import abort
-from werkzeug.security import check_password_hash, generate_password_hash
 from wtforms import BooleanField, PasswordField, SelectField, StringField
 from wtforms.validators import DataRequired, EqualTo, Length, Optional, Regexp, ValidationError
 
-from . import audit, sessions, throttle
-from . import store
+from . import audit, kinds, passwords, sessions, store, throttle
 from .access import POSITIONS, ROLES, access
 from .clock import now_iso
 from .forms import Form, MultiCheckboxField, choices
-from . import kinds
 
 bp = Blueprint("auth", __name__)
 FEATURE = kinds.Feature("auth", bp)
@@ -88,7 +85,7 @@ def create_user(directory, username, password, name, role, actor, town_code=None
                 phone=None):
     if role not in ROLES or role == "public":
         raise ValueError(role)
-    password_hash = generate_password_hash(password)  # slow on purpose: not while holding the write lock
+    password_hash = passwords.make(password)  # slow on purpose: not while holding the write lock
     with store.write(directory):
         user_id = directory["users"].insert({
             "username": username, "password_hash": password_hash, "name": name, "role": role,
@@ -101,10 +98,21 @@ def create_user(directory, username, password, name, role, actor, town_code=None
 
 def set_password(directory, user_id, password):
     """A new password ends every sign-in of the account (the caller may start a new one for this phone)."""
-    password_hash = generate_password_hash(password)  # slow on purpose: before the write, not while holding the lock
+    password_hash = passwords.make(password)  # slow on purpose: before the write, not while holding the lock
     with store.write(directory):
         directory["users"].update(user_id, {"password_hash": password_hash, "updated_at": now_iso()})
         sessions.end_all(directory, user_id)
+
+
+def upgrade_hash(directory, row, password):
+    """After a correct sign-in: a hash of an older method or cost (passwords.outdated) is replaced by one of
+    passwords.METHOD. Sign-ins stay; a password changed meanwhile (another hash in the row) is left alone."""
+    if not passwords.outdated(row["password_hash"]):
+        return
+    password_hash = passwords.make(password)  # before the write, not while holding the lock
+    with store.write(directory):
+        directory.execute("update users set password_hash = ? where id = ? and password_hash = ?",
+                          [password_hash, row["id"], row["password_hash"]])
 
 
 def set_active(directory, user_id, active):
@@ -115,7 +123,7 @@ def set_active(directory, user_id, active):
 
 
 # an unknown username is checked against this, so it costs the same time as a real one and tells nothing
-_DUMMY_HASH = generate_password_hash(secrets.token_hex(16))
+_DUMMY_HASH = passwords.make(secrets.token_hex(16))
 
 
 def audit_account(user_row, actor, action, summary):
@@ -162,7 +170,7 @@ def login():
             form.password.errors.append(text)
             return render_template("auth/login.html", form=form), 429, {"Retry-After": str(seconds)}
         row = next(directory["users"].rows_where("username = ?", [username]), None)
-        password_ok = check_password_hash(row["password_hash"] if row else _DUMMY_HASH, form.password.data)
+        password_ok = passwords.check(row["password_hash"] if row else _DUMMY_HASH, form.password.data)
         if row is None or not password_ok:
             throttle.record_failure(directory, username, where)
             left = throttle.failures_left(directory, username, where)
@@ -172,6 +180,7 @@ def login():
             form.username.errors.append("这个账号已停用，请联系镇里的管理员。")
             return render_template("auth/login.html", form=form), 200
         throttle.record_success(directory, ip, where)
+        upgrade_hash(directory, row, form.password.data)
         sign_in(directory, row["id"], remember=form.remember.data)
         return throttle.remember_device(redirect(safe_next(request.args.get("next")) or url_for("home.index")), username)
     return render_template("auth/login.html", form=form)
@@ -202,7 +211,7 @@ class OwnPasswordForm(PasswordForm):
 def own_password():
     form = OwnPasswordForm()
     if form.validate_on_submit():
-        if not check_password_hash(current_user.row["password_hash"], form.current.data):
+        if not passwords.check(current_user.row["password_hash"], form.current.data):
             form.current.errors.append("现在的密码不对")
         else:
             directory = store.directory()
