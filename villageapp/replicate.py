@@ -5,7 +5,8 @@ store, or a folder on another disk), and an instance is rebuilt from it on a fre
 Litestream (exec: systemd's stop signal reaches it, and it syncs what it has before it exits). directory.db is listed
 by path; the towns folder is watched (Litestream 0.5's directory watcher), so a town added later is replicated
 within seconds, without a restart. Each file goes to <REPLICA_URL>/directory.db or <REPLICA_URL>/towns/<code>.db.
-Litestream ships the WAL every SYNC_INTERVAL: a write is off the machine about a second after it was committed.
+Litestream looks at each WAL every MONITOR_INTERVAL and ships what is new every SYNC_INTERVAL: a write is off the
+machine about a second after it was committed.
 
 Checkpoints do not fight: Litestream keeps a read transaction open on each file, so nobody can restart the WAL before
 Litestream has copied it. The app's own checkpoints are SQLite's automatic PASSIVE ones (after a commit, at 1000
@@ -34,6 +35,7 @@ import urllib.parse
 from . import backup as backups
 
 SYNC_INTERVAL = "1s"   # how often Litestream ships new WAL frames: the replica is about this far behind
+MONITOR_INTERVAL = "250ms"  # how often it looks for new frames in each WAL (default 1 s, which adds up to 1 s more)
 BUSY_TIMEOUT = "5s"    # how long Litestream waits for the app's writers when it checkpoints
 CONFIG_NAME = "litestream.yml"
 PARALLEL = 4           # town files fetched at once by a restore
@@ -83,10 +85,10 @@ def litestream_config(instance, config):
     def replica(name):
         return {"url": replica_url(config, name), "sync-interval": SYNC_INTERVAL}
     instance = os.path.abspath(instance)
+    each = {"busy-timeout": BUSY_TIMEOUT, "monitor-interval": MONITOR_INTERVAL}
     return {"dbs": [
-        {"path": os.path.join(instance, "directory.db"), "busy-timeout": BUSY_TIMEOUT, "replica": replica("directory.db")},
-        {"dir": os.path.join(instance, "towns"), "pattern": "*.db", "watch": True, "busy-timeout": BUSY_TIMEOUT,
-         "replica": replica("towns")},
+        {"path": os.path.join(instance, "directory.db"), **each, "replica": replica("directory.db")},
+        {"dir": os.path.join(instance, "towns"), "pattern": "*.db", "watch": True, **each, "replica": replica("towns")},
     ]}
 
 
@@ -123,7 +125,7 @@ def _fetch(config, name, staging, binary):
     out = os.path.join(staging, name)
     t0 = time.monotonic()
     done = subprocess.run([binary, "restore", "-no-expand-env", "-o", out, replica_url(config, name)],
-                          capture_output=True, text=True, timeout=3600)
+                          capture_output=True, text=True, timeout=3600, check=False)
     if done.returncode != 0 or not os.path.exists(out):
         why = (done.stderr or done.stdout).strip().splitlines()[-1:] or ["?"]
         raise ReplicaError(f"没能从副本取回 {name}：{why[0]}（什么都没有恢复）")

@@ -64,10 +64,11 @@ ARCHIVE_NOTE = """{town}全部数据（{at}）
 
 
 def _skipped(conn):
-    """Full-text index tables (virtual tables and their shadow tables): rebuilt from the data, not exported."""
+    """Full-text index tables (virtual tables and their shadow tables): rebuilt from the data, not exported; nor
+    Litestream's own bookkeeping tables (_litestream_seq, _litestream_lock: `villageapp replicate`)."""
     virtual = [r[0] for r in conn.execute("select name from sqlite_master where type = 'table' and sql like 'CREATE VIRTUAL%'")]
     names = [r[0] for r in conn.execute("select name from sqlite_master where type = 'table'")]
-    return {n for n in names if n.startswith("sqlite_") or any(n == v or n.startswith(v + "_") for v in virtual)}
+    return {n for n in names if n.startswith(("sqlite_", "_litestream_")) or any(n == v or n.startswith(v + "_") for v in virtual)}
 
 
 def archive_chunks(town, path, tmp_dir, words):
