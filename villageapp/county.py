@@ -16,8 +16,9 @@ What goes through the app and what is bulk:
   actor 公众), most answered (answer_objection's update); one cadre account per village and one town clerk per town
   (one password hash for all: same password as the demo's logins).
 The history's audit entries are written in time order, after them the entries of what the app wrote "now" (moved to
-the end of the town's log), so the log reads newest first as a real one would. Building it again adds only what is
-missing (a village already there is left as it is)."""
+the end of the town's log), so the log reads newest first as a real one would. A town is one transaction; building
+again adds only what is missing (a village already there is left as it is). Names are unique within a village (the
+demo hooks tell people apart by name, as a rating's reviewer)."""
 import json
 import random
 import time
@@ -135,21 +136,25 @@ class Bulk:
 
     def flush(self):
         """The records, in the order their tables were first used (parents first); the audit entries stay for the
-        town's log (written in time order by flush_audit)."""
+        town's log (written in time order by flush_audit, in the same transaction)."""
         with store.write(self.db):
             for table, rows in self.rows.items():
                 self.db[table].insert_all(rows, batch_size=500)
         self.rows = {}
 
-    def flush_audit(self):
-        """The history's entries in time order, then the app's own entries written before them moved after them."""
+    def flush_audit(self, since):
+        """The history's entries in time order, then the app's own entries of this build (ids above `since`), written
+        before them, moved after them."""
+        if not self.audit:
+            return
         with store.write(self.db):
             last = self.db.execute("select coalesce(max(id), 0) from audit").fetchone()[0]
             self.audit.sort(key=lambda r: r["at"])
             self.db["audit"].insert_all(self.audit, batch_size=1000)
             names = "at, actor, action, [table], record_id, village_code, summary, before, after"
-            self.db.execute(f"insert into audit ({names}) select {names} from audit where id <= ? order by id", [last])
-            self.db.execute("delete from audit where id <= ?", [last])
+            self.db.execute(f"insert into audit ({names}) select {names} from audit where id > ? and id <= ? "
+                            "order by id", [since, last])
+            self.db.execute("delete from audit where id > ? and id <= ?", [since, last])
         self.audit = []
 
 
@@ -203,11 +208,13 @@ def _town(app, db, town_name, village_rows, households, years, fake, rnd, counts
     bulk = Bulk(db)
     ctx = kinds.DemoContext(actor=demo.ACTOR, fake=fake, rnd=rnd, households=households, account=account)
     hooks = [(k, h) for k, h in kinds.registry(app).collect("demo") if k.table != "households"]
-    for vcode, vname, kind, model in village_rows:
-        if db.execute("select 1 from villages where code = ?", [vcode]).fetchone():
-            continue
-        cadre = account("cadre", vcode)
-        with store.write(db):
+    added = {}
+    with store.write(db):  # a town in one transaction: a build stopped halfway leaves the town as it was
+        since = db.execute("select coalesce(max(id), 0) from audit").fetchone()[0]
+        for vcode, vname, kind, model in village_rows:
+            if db.execute("select 1 from villages where code = ?", [vcode]).fetchone():
+                continue
+            cadre = account("cadre", vcode)
             registry.add_village(db, vcode, vname, demo.ACTOR, kind=kind, model=model)
             h, r = _households(db, bulk, vcode, households, years, cadre, fake, rnd)
             bulk.flush()
@@ -219,21 +226,32 @@ def _town(app, db, town_name, village_rows, households, years, fake, rnd, counts
             m = _minutes(db, bulk, vcode, years, cadre, rnd)
             n = _notices(db, bulk, vcode, vname, years, cadre, fake, rnd)
             bulk.flush()
-        for key, value in (("villages", 1), ("households", h), ("residents", r), ("meetings", m), ("notices", n)):
-            counts[key] += value
-        log(f"  {town_name} {vname}: {h} 户 {r} 人，{m} 次会议，{n} 条公开  ({time.monotonic() - started:.0f} s)")
-    bulk.flush_audit()
+            for key, value in (("villages", 1), ("households", h), ("residents", r), ("meetings", m), ("notices", n)):
+                added[key] = added.get(key, 0) + value
+            log(f"  {town_name} {vname}: {h} 户 {r} 人，{m} 次会议，{n} 条公开  ({time.monotonic() - started:.0f} s)")
+        bulk.flush_audit(since)
+    for key, value in added.items():
+        counts[key] += value
 
 
 def _households(db, bulk, code, count, years, actor, fake, rnd):
     """As registry.demo.build makes them (same draws), written in bulk; entered when the register was set up."""
     day = today() - timedelta(days=365 * years + 30)
-    groups = {}
+    groups, taken = {}, set()
     residents = 0
+
+    def unique(surname, male):
+        """A name nobody else in the village has: the demo hooks tell people apart by name (a rating's reviewer)."""
+        while True:
+            name = surname + (fake.first_name_male() if male else fake.first_name_female())
+            if name not in taken:
+                taken.add(name)
+                return name
+
     for _ in range(count):
         surname = fake.last_name()
         head_male = rnd.random() < 0.85
-        head = surname + (fake.first_name_male() if head_male else fake.first_name_female())
+        head = unique(surname, head_male)
         group = rnd.choice(GROUPS[:rnd.randint(4, 6)])
         if group not in groups:
             groups[group] = registry.group_for(db, code, group, actor)
@@ -245,12 +263,12 @@ def _households(db, bulk, code, count, years, actor, fake, rnd):
         members = [(head, "男" if head_male else "女", born, "户主")]
         if rnd.random() < 0.8:
             spouse_male = not head_male
-            members.append((fake.last_name() + (fake.first_name_male() if spouse_male else fake.first_name_female()),
-                            "男" if spouse_male else "女", born + rnd.randint(-4, 4), "配偶"))
+            members.append((unique(fake.last_name(), spouse_male), "男" if spouse_male else "女",
+                            born + rnd.randint(-4, 4), "配偶"))
         for _child in range(rnd.randint(0, 3)):
             male = rnd.random() < 0.5
-            members.append((surname + (fake.first_name_male() if male else fake.first_name_female()),
-                            "男" if male else "女", min(born + rnd.randint(20, 32), 2020), "子" if male else "女"))
+            members.append((unique(surname, male), "男" if male else "女", min(born + rnd.randint(20, 32), 2020),
+                            "子" if male else "女"))
         for name, gender, year, relation in members:
             bulk.create("residents", {"village_code": code, "household_uuid": house["uuid"], "name": name,
                                       "gender": gender, "birth_year": year, "relation": relation, "phone": None},
