@@ -45,25 +45,21 @@ def load_town(town_code):
         abort(404)
     if not shards.serves(town_code):  # another server holds this town (villageapp serve --towns)
         abort(404)
-    town = store.directory()["towns"].get(town_code) if _town_known(town_code) else None
+    town = store.row(store.directory(), "select * from towns where code = ?", [town_code])
     if town is None or not os.path.exists(store.town_path(town_code)):
         abort(404)
     g.town = town
     g.db = store.town_db(town_code)
 
 
-def _town_known(code):
-    return store.directory().execute("select 1 from towns where code = ?", [code]).fetchone() is not None
-
-
 def load_village(village_code):
     if not store.VILLAGE_CODE.match(village_code or ""):
         abort(404)
     load_town(village_code[:9])
-    village = g.db.execute("select code from villages where code = ?", [village_code]).fetchone()
+    village = store.row(g.db, "select * from villages where code = ?", [village_code])
     if village is None:
         abort(404)
-    g.village = g.db["villages"].get(village_code)
+    g.village = village
 
 
 def access(*roles, scope=None):

@@ -3,7 +3,7 @@ import os
 import pickle
 import threading
 
-from flask import request, session
+from flask import current_app, request, session, url_for
 from flask_assets import Bundle, Environment
 from webassets.version import FileManifest
 
@@ -40,6 +40,8 @@ def init_app(app):
     assets.register("js", js)
     assets.register("outbox", outbox)
     assets.register("forms", forms)
+    app.add_template_global(bundle)
+    app.add_template_global(static_file)
     # runs after every other after_request hook (they run last-registered first), Flask-Login's included
     app.after_request_funcs.setdefault(None, []).insert(0, _same_for_everyone)
 
@@ -57,6 +59,33 @@ def _same_for_everyone(response):
 
 
 def bundle_urls(app, names=("css", "js", "outbox", "forms")):
-    """URLs of the built bundles (for the service worker's precache list)."""
-    with app.test_request_context():
-        return [url for name in names for url in assets[name].urls()]
+    """URLs of the built bundles (base.html's tags, the service worker's precache list). Resolved once per app and
+    static folder, not per request: webassets' urls() stats every source file and reads the manifest, a third of the
+    public page's time. A changed script shows after a restart; in debug mode (flask --debug, ASSETS_DEBUG) it is
+    resolved on every call, so a change shows at once."""
+    names = tuple(names)
+    manifest = app.config.get("ASSETS_MANIFEST")  # "atomic-file:<path>", or the manifest object webassets made of it
+    key = (app.static_folder, str(getattr(manifest, "filename", manifest)), names)
+    cache = app.extensions.setdefault("villageapp.bundle_urls", {})
+    urls = None if app.debug or app.config.get("ASSETS_DEBUG") else cache.get(key)
+    if urls is None:
+        with app.test_request_context():
+            urls = tuple(url for name in names for url in assets[name].urls())
+        cache[key] = urls
+    return list(urls)
+
+
+def static_file(filename):
+    """For templates: url_for("static", filename=…) of a file that does not change while the app runs (icons),
+    built once per app."""
+    app = current_app._get_current_object()
+    cache = app.extensions.setdefault("villageapp.static_urls", {})
+    key = (request.script_root, filename)
+    if key not in cache:
+        cache[key] = url_for("static", filename=filename)
+    return cache[key]
+
+
+def bundle(name):
+    """For templates: the URLs of one bundle ({% for url in bundle("css") %}), one in production."""
+    return bundle_urls(current_app._get_current_object(), (name,))

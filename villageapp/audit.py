@@ -82,7 +82,7 @@ def _dump(row):
 
 def record(db, actor, action, table, record_id, village_code=None, before=None, after=None, summary=None):
     """Write one audit entry. Call inside the transaction of the change it describes."""
-    db["audit"].insert({
+    store.insert_row(db, "audit", {
         "at": now_iso(), "actor": actor or "公众", "action": action, "table": table,
         "record_id": str(record_id) if record_id is not None else None, "village_code": village_code,
         "summary": summary or _summary(before, after), "before": _dump(before), "after": _dump(after),

@@ -4,7 +4,8 @@ import uuid as uuidlib
 
 from . import audit
 from .clock import now_iso
-from .store import write
+from .store import insert_row, write
+from .store import row as row_of
 
 
 def new_uuid():
@@ -36,7 +37,7 @@ def create(db, table, data, actor, action="create", summary=None):
             return existing, False
         stamp = now_iso()
         row = {**data, "uuid": pk, "created_at": stamp, "updated_at": stamp, "created_by": actor, "version": 1}
-        db[table].insert(row)
+        insert_row(db, table, row)
         row = by_uuid(db, table, pk)
         audit.record(db, actor, action, table, pk, row.get("village_code") or row.get("code"), None, row, summary)
     return row, True
@@ -56,7 +57,7 @@ def update(db, table, pk, changes, actor, action="update", summary=None):
 
 
 def by_uuid(db, table, uuid):
-    return next(db[table].rows_where("uuid = ?", [uuid]), None)
+    return row_of(db, f"select * from [{table}] where uuid = ?", [uuid])
 
 
 def in_village_or_404(table, value, key="uuid", where="", params=()):

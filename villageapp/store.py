@@ -45,10 +45,113 @@ def _write_lock(path):
 
 class Store(sqlite_utils.Database):
     """A sqlite-utils database whose every transaction is a write(): sqlite-utils' own atomic() (used inside
-    insert, update, upsert, migrations…) becomes BEGIN IMMEDIATE, or a savepoint inside a write already open."""
+    insert, update, upsert, migrations…) becomes BEGIN IMMEDIATE, or a savepoint inside a write already open.
 
-    def atomic(self):
-        return write(self)
+    A store kept by a thread across requests (town_db, directory) also remembers its schema: sqlite-utils asks
+    sqlite_master for the table and view names and PRAGMA table_info for the columns on nearly every call (rows_where,
+    get, insert: 38 look-ups per synced record). Checked once per request against PRAGMA schema_version (another
+    connection's migration is seen at the next request); DDL through this store stops the remembering until the
+    request ends."""
+    schema = None  # None: not remembered (stores opened for a command or a test); else a dict, see _schema
+
+    def _schema(self):
+        memo = self.schema
+        if memo is None or memo.get("off"):
+            return None
+        if not memo.get("checked"):
+            version = self.conn.execute("PRAGMA schema_version").fetchone()[0]
+            if memo.get("version") != version:
+                memo.clear()
+                memo["version"] = version
+            memo["checked"] = True
+        return memo
+
+    def end_request(self):
+        """The schema is checked again at the next request (and forgotten if this one changed it)."""
+        if self.schema is not None:
+            if self.schema.get("off"):
+                self.schema.clear()
+            self.schema["checked"] = False
+
+    def execute(self, sql, parameters=None):
+        if self.schema is not None and _DDL.match(sql):
+            self.schema["off"] = True
+        return super().execute(sql, parameters)
+
+    def executescript(self, sql):
+        if self.schema is not None:
+            self.schema["off"] = True
+        return super().executescript(sql)
+
+    def table_names(self, fts4=False, fts5=False):
+        memo = None if fts4 or fts5 else self._schema()
+        if memo is None:
+            return super().table_names(fts4, fts5)
+        if "tables" not in memo:
+            memo["tables"] = frozenset(super().table_names())
+        return list(memo["tables"])
+
+    def view_names(self):
+        memo = self._schema()
+        if memo is None:
+            return super().view_names()
+        if "views" not in memo:
+            memo["views"] = frozenset(super().view_names())
+        return list(memo["views"])
+
+    def table(self, table_name, **kwargs):
+        table = super().table(table_name, **kwargs)
+        if self.schema is not None:
+            table.__class__ = _RememberedTable
+        return table
+
+
+_DDL = re.compile(r"\s*(create|drop|alter)\b", re.IGNORECASE)
+
+
+def rows(db, sql, params=()):
+    """Plain SQL → a list of dicts, for hot paths: no schema look-ups, no savepoint around it (db.query has one)."""
+    cursor = db.conn.execute(sql, params)
+    names = [column[0] for column in cursor.description]
+    return [dict(zip(names, values)) for values in cursor]
+
+
+def row(db, sql, params=()):
+    """The first row of plain SQL as a dict, or None."""
+    found = rows(db, sql, params)
+    return found[0] if found else None
+
+
+_PLAIN = (str, int, float, bytes, type(None))
+
+
+def insert_row(db, table, row):
+    """Insert one row with plain SQL inside write() (sqlite-utils' insert costs more than the INSERT on the sync
+    path: it builds and checks the statement each time). Values that are not plain (a dict, a date) go the sqlite-utils
+    way, which turns them into JSON or text. Returns the new rowid."""
+    if not all(isinstance(value, _PLAIN) for value in row.values()):
+        return db[table].insert(row).last_rowid
+    names = list(row)
+    sql = (f"INSERT INTO [{table}] ({', '.join(f'[{name}]' for name in names)}) "
+           f"VALUES ({', '.join('?' * len(names))})")
+    if db.conn.in_transaction:  # inside a write() already (the usual case): no savepoint needed for one statement
+        return db.conn.execute(sql, [row[name] for name in names]).lastrowid
+    with write(db):
+        return db.conn.execute(sql, [row[name] for name in names]).lastrowid
+
+
+class _RememberedTable(sqlite_utils.db.Table):
+    """A table of a store that remembers its schema: its columns are read once (PRAGMA table_info)."""
+
+    @property
+    def columns(self):
+        memo = self.db._schema()
+        if memo is None:
+            return super().columns
+        known = memo.setdefault("columns", {})
+        if self.name not in known:
+            known[self.name] = tuple(super().columns)
+        return list(known[self.name])
 
 
 def open_db(path):
@@ -88,6 +191,7 @@ def write(db):
         raise sqlite3.OperationalError("database is locked (another writer of this process took too long)")
     try:
         conn.execute("BEGIN IMMEDIATE")
+        db.writing = True  # close_all leaves an open write() alone (a request inside it, on the same thread)
         try:
             yield db
             conn.execute("COMMIT")
@@ -96,6 +200,7 @@ def write(db):
                 conn.execute("ROLLBACK")
             raise
     finally:
+        db.writing = False
         if queue is not None:
             queue.release()
 
@@ -143,27 +248,77 @@ def create_town_store(code, app=None):
     return db
 
 
+# ---- connections kept per thread ---------------------------------------------------------------------------
+# Each thread keeps its open stores across requests (a worker thread serves many), so a request does not pay for
+# connect + three PRAGMAs + the migrations check twice. Keyed by the file's real path; an entry is used only while the
+# file is still the same one (device, inode): a file replaced at its path (a restore) is opened anew. Within a request
+# the stores are also kept in g, so the file is stat'ed once per request.
+OPEN_STORES_PER_THREAD = 32  # a county is ~12 files; least recently used ones are closed beyond this
+_threads = threading.local()
+_real_paths = {}  # path as the app names it → the file's real path (resolved once: realpath costs a stat per part)
+
+
+def _cached(path, opener):
+    stat = os.stat(path)  # FileNotFoundError for a town file that is gone, as open_town
+    key = _real_paths.get(path) or _real_paths.setdefault(path, os.path.realpath(path))
+    same = (stat.st_dev, stat.st_ino)
+    stores = getattr(_threads, "stores", None)
+    if stores is None:
+        stores = _threads.stores = {}
+    entry = stores.pop(key, None)
+    if entry is not None and entry[0] != same:
+        _close_quietly(entry[1])
+        entry = None
+    if entry is None:
+        entry = (same, opener())
+        entry[1].schema = {}  # kept across requests: remember the schema (see Store)
+    stores[key] = entry  # last used at the end (dicts keep insertion order)
+    while len(stores) > OPEN_STORES_PER_THREAD:
+        _close_quietly(stores.pop(next(iter(stores)))[1])
+    return entry[1]
+
+
+def _close_quietly(db):
+    try:
+        db.close()
+    except sqlite3.Error:
+        pass
+
+
+def forget_open_stores():
+    """Close the stores this thread keeps (tests and benches that want a fresh connection)."""
+    for _same, db in getattr(_threads, "stores", {}).values():
+        _close_quietly(db)
+    _threads.stores = {}
+
+
 def directory():
-    """The directory database for this request."""
+    """The directory database for this request (this thread's connection, kept across requests)."""
     if "directory" not in g:
-        g.directory = open_directory()
+        path = directory_path()
+        g.directory = _cached(path, open_directory)
     return g.directory
 
 
 def town_db(code):
-    """The store of one town for this request (opened once per request)."""
+    """The store of one town for this request (this thread's connection, kept across requests)."""
     stores = g.setdefault("town_stores", {})
     if code not in stores:
-        stores[code] = open_town(code)
+        path = town_path(code)
+        stores[code] = _cached(path, lambda: open_town(code))
     return stores[code]
 
 
 def close_all(_exc=None):
-    d = g.pop("directory", None)
-    if d is not None:
-        d.close()
-    for db in g.pop("town_stores", {}).values():
-        db.close()
+    """End of a request: the connections stay open for the thread's next request, but no transaction may stay open
+    (every write() ends its own; anything left is rolled back, so the next request starts clean)."""
+    used = [g.pop("directory", None), *g.pop("town_stores", {}).values()]
+    for db in used:
+        if db is None:
+            continue
+        if db.conn.in_transaction and not getattr(db, "writing", False):
+            db.conn.execute("ROLLBACK")
+        db.end_request()
 
 
 def init_app(app):

@@ -133,7 +133,7 @@ STORED_HTTP = {"accepted": 200, "conflict": 200, "needs_review": 200}
 
 
 def _stored(db, edit_id):
-    return next(db["revisions"].rows_where("edit_id = ?", [edit_id]), None)
+    return store.row(db, "select * from revisions where edit_id = ?", [edit_id])
 
 
 def _replay(revision, edit):
@@ -281,13 +281,13 @@ def _write(db, actor, village_code, edit, record_type, form):
         audit.record(db, actor, status, record_type.table, row["uuid"], village_code,
                      summary=("两人同时修改，两份都保留，等人来定" if status == "conflict"
                               else "已确认的记录收到修改，作为更正建议保留"))
-    rev_id = db["revisions"].insert({
+    rev_id = store.insert_row(db, "revisions", {
         "edit_id": edit["edit_id"], "record_type": record_type.name, "uuid": edit["uuid"],
         "village_code": village_code, "base_version": base, "version": row["version"],
         "payload": json.dumps(own_fields(form, edit.get("payload")), ensure_ascii=False), "content_hash": content_hash(edit),
-        "status": status, "created_at": now_iso(), "created_by": actor}).last_pk
+        "status": status, "created_at": now_iso(), "created_by": actor})
     receipt = f"{rev_id:06d}"
-    db["revisions"].update(rev_id, {"receipt": receipt})
+    db.conn.execute("update revisions set receipt = ? where id = ?", [receipt, rev_id])
     revision = {"uuid": edit["uuid"], "version": row["version"], "receipt": receipt, "edit_id": edit["edit_id"]}
     return _answer(status, 201 if status == "accepted" and row["version"] == 1 else 200, revision)
 
