@@ -21,6 +21,7 @@ again adds only what is missing (a village already there is left as it is). Name
 demo hooks tell people apart by name, as a rating's reviewer)."""
 import json
 import random
+import sys
 import time
 from datetime import date, datetime, timedelta
 
@@ -229,6 +230,7 @@ def _town(app, db, town_name, village_rows, households, years, fake, rnd, counts
             for key, value in (("villages", 1), ("households", h), ("residents", r), ("meetings", m), ("notices", n)):
                 added[key] = added.get(key, 0) + value
             log(f"  {town_name} {vname}: {h} 户 {r} 人，{m} 次会议，{n} 条公开  ({time.monotonic() - started:.0f} s)")
+            sys.stdout.flush()  # progress also when the output goes to a file
         bulk.flush_audit(since)
     for key, value in added.items():
         counts[key] += value
