@@ -112,6 +112,17 @@ def person(username):
     return known.get(username, username)
 
 
+def distinct(db, column):
+    """The different values of one column of the log (actor, action, table), in order, without reading the whole log:
+    a walk down the column's index (m014), one step per value: min(), then the next one above it."""
+    assert column in ("actor", "action", "table")
+    c = f"[{column}]"
+    sql = f"""with recursive v(x) as (select min({c}) from audit union all
+              select (select min({c}) from audit where {c} > v.x) from v where v.x is not null)
+              select x from v where x is not null"""
+    return [row[0] for row in db.execute(sql)]
+
+
 def entries(db, village_code=None, actor=None, action=None, table=None, record_id=None, limit=200, offset=0):
     where, params = [], []
     for column, value in (("village_code", village_code), ("actor", actor), ("action", action),
@@ -131,8 +142,7 @@ def town_log(town):
     page = page_arg()
     rows = entries(db, **f, limit=PAGE + 1, offset=(page - 1) * PAGE)
     villages = {v["code"]: v["name"] for v in db["villages"].rows}
-    actors = [r["actor"] for r in db.query("select distinct actor from audit order by actor")]
-    logged = [r["table"] for r in db.query("select distinct [table] from audit order by 1")]
+    actors, logged = distinct(db, "actor"), distinct(db, "table")
     names = people(set(actors) | {r["actor"] for r in rows})
     closed = kinds.registry().closed_tables(current_user.role)
     return render_template("audit/log.html", rows=[_closed(r) if r["table"] in closed else _shown(r, villages)
@@ -233,7 +243,7 @@ def _table_choices():
     words = tables()
     db = g.get("db")
     if db is not None:
-        for (table,) in db.execute("select distinct [table] from audit where [table] is not null"):
+        for table in distinct(db, "table"):
             words.setdefault(table, table)
     _WORDS["tables"] = words
     return words
@@ -270,8 +280,7 @@ def exported(db, filters):
         if value:
             where.append(clause)
             params.append(value)
-    actors = [r[0] for r in db.execute("select distinct actor from audit")]
-    named = _directory_people(db, actors)
+    named = _directory_people(db, distinct(db, "actor"))
     action_words, table_words = _WORDS["actions"], _WORDS["tables"]
     for row in db.query(f"""select a.id, a.at, a.actor, a.action, a.[table], a.record_id, a.village_code,
             v.name as village_name, a.summary from audit a left join villages v on v.code = a.village_code
@@ -288,7 +297,7 @@ def _actor_choices():
     open, every account of the directory and the system's names."""
     db = g.get("db")
     if db is not None:
-        logged = [r["actor"] for r in db.query("select distinct actor from audit order by actor")]
+        logged = distinct(db, "actor")
     else:
         logged = [*SYSTEM_ACTORS, *(r["username"] for r in store.directory().query("select username from users"))]
     names = people(logged)

@@ -692,3 +692,20 @@ def m013_desk_indexes(db):
     # so the count reads the village's rows only (residents had none on village_code: every desk view scanned them all)
     db["households"].create_index(["village_code", "created_at"], if_not_exists=True)
     db["residents"].create_index(["village_code", "created_at"], if_not_exists=True)
+
+
+@town_migrations()
+def m014_list_indexes(db):
+    # issue 14: every filter, join and order the pages use reads through an index, so a page costs its own rows and
+    # not the town's history (tests/test_plans.py puts each page's queries to EXPLAIN QUERY PLAN)
+    for table, columns in (
+            ("audit", ["actor", "id"]), ("audit", ["action", "id"]), ("audit", ["table", "id"]),  # the log's filters
+            ("meetings", ["starts_at"]),  # the town's list (newest first, paged) and the desk's months
+            ("notices", ["status", "publish_date"]), ("notices", ["publish_date"]),  # the desk; the town's list
+            ("objections", ["notice_uuid", "status"]), ("objections", ["created_at"]), ("objections", ["status"]),
+            ("revisions", ["status", "resolved_at"]), ("revisions", ["village_code", "created_at"]),
+            ("review_cases", ["stage"]), ("review_cases", ["created_at"]), ("review_cases", ["closed_on"]),
+            ("campaigns", ["stage"]), ("campaigns", ["year"]),
+            ("rule_versions", ["stage"]), ("rule_versions", ["village_code", "stage"]),
+            ("rule_opinions", ["village_code", "status"]), ("rule_opinions", ["version_uuid", "created_at"])):
+        db[table].create_index(columns, if_not_exists=True)

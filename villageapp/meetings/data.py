@@ -216,12 +216,18 @@ LIST_SQL = """select m.uuid, m.village_code, m.starts_at, m.state, m.conflict, m
     from meetings m join councils c on c.uuid = m.council_uuid join villages v on v.code = m.village_code"""
 
 
-def listing(db, village_code=None, council_name=None, start=None, end=None, state=None, limit=500):
-    """Meetings newest first, filtered; each with its first agenda titles for the list."""
-    return list(selected(db, village_code, council_name, start, end, state, limit))
+def listing(db, village_code=None, council_name=None, start=None, end=None, state=None, limit=500, offset=0):
+    """Meetings newest first, filtered; each with its first agenda titles for the list (a page: limit from offset)."""
+    return list(selected(db, village_code, council_name, start, end, state, limit, offset))
 
 
-def selected(db, village_code=None, council_name=None, start=None, end=None, state=None, limit=None):
+def paged(db, page, size, *filters):
+    """One page of listing() (page 1 is the newest) and whether another follows: reads size + 1 rows."""
+    rows = listing(db, *filters, limit=size + 1, offset=(page - 1) * size)
+    return rows[:size], len(rows) > size
+
+
+def selected(db, village_code=None, council_name=None, start=None, end=None, state=None, limit=None, offset=0):
     """listing() as a stream of rows (no limit by default): what the town's list and its exports read."""
     where, params = [], []
     for clause, value in (("m.village_code = ?", village_code), ("c.name = ?", council_name),
@@ -232,7 +238,9 @@ def selected(db, village_code=None, council_name=None, start=None, end=None, sta
             where.append(clause)
             params.append(value)
     sql = LIST_SQL + (" where " + " and ".join(where) if where else "") + " order by m.starts_at desc"
-    for r in db.query(sql + (" limit ?" if limit else ""), params + ([limit] if limit else [])):
+    if limit:
+        sql, params = sql + " limit ? offset ?", [*params, limit, offset]
+    for r in db.query(sql, params):
         r["titles"] = [item["title"] for item in json.loads(r.pop("agenda") or "[]")]
         r["state_label"] = STATES[r["state"]]
         yield r

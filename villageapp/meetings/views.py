@@ -13,6 +13,7 @@ from ..councils import data as councils
 from . import MEETING, bp, data
 from .forms import AmendForm, formdata, make_meeting_form, meeting_columns, meeting_payload, unfolded
 from ..records import in_village_or_404
+from ..routing import page_arg
 
 READERS = MEETING.readers  # who reads, from the manifest (kinds.Kind); the village's cadres write
 LOCKED = "这份会议记录已经确认，不能直接修改。如果记错了，请点“更正”，写明更正的原因；原来的版本会保留。"
@@ -40,9 +41,16 @@ def index(village):
     rows = councils.ensure_councils(g.db, village, current_user.username)
     council = request.args.get("council", "")
     names = [c["name"] for c in rows]
-    meetings = data.listing(g.db, village, council_name=council if council in names else None, limit=200)
-    return render_template("meetings/index.html", meetings=meetings, names=names, council=council,
+    council = council if council in names else ""
+    page = page_arg()
+    meetings, more = data.paged(g.db, page, PAGE, village, council or None)
+    if page > 1 and not meetings:
+        abort(404)
+    return render_template("meetings/index.html", meetings=meetings, names=names, council=council, page=page, more=more,
                            actions=data.open_actions(g.db, village))
+
+
+PAGE = 30  # minutes per page of a village's list (newest first)
 
 
 @bp.route("/v/<village>/meetings/new")

@@ -15,6 +15,7 @@ from ..clock import now, parse_date
 from . import bp, data
 from .forms import AnswerForm, NoticeForm, ObjectionForm
 from ..records import in_village_or_404
+from ..routing import page_arg
 
 
 def _notice(uuid, public=False):
@@ -152,9 +153,15 @@ def _receipt_answer(typed, text, status, headers=None):
 @bp.route("/v/<village>/notices/")
 @access("cadre", "adviser", "town", "county", scope="village")
 def manage(village):
-    rows = list(g.db["notices"].rows_where("village_code = ?", [village],
-                                           order_by="publish_date desc, created_at desc", limit=200))
-    return render_template("notices/manage.html", notices=rows)
+    page = page_arg()
+    rows = list(g.db["notices"].rows_where("village_code = ?", [village], order_by="publish_date desc, created_at desc",
+                                           limit=PAGE + 1, offset=(page - 1) * PAGE))
+    if page > 1 and not rows:
+        abort(404)
+    return render_template("notices/manage.html", notices=rows[:PAGE], more=len(rows) > PAGE, page=page)
+
+
+PAGE = 30  # notices per page of the cadres' list (newest first)
 
 
 @bp.route("/v/<village>/notices/new", methods=["GET", "POST"])

@@ -8,8 +8,10 @@ from . import procedure
 
 SQL = """select a.uuid, a.chapter, a.title, a.body, a.limits, v.number, v.stage, v.uuid as version_uuid,
   v.village_code, vi.name as village_name, b.current_version
-  from rule_articles a join rule_versions v on v.uuid = a.version_uuid join rulebooks b on b.uuid = v.rulebook_uuid
+  from rulebooks b cross join rule_versions v on v.rulebook_uuid = b.uuid cross join rule_articles a on a.version_uuid = v.uuid
   join villages vi on vi.code = v.village_code"""
+# CROSS JOIN keeps SQLite to this order: each village's rulebook, its versions in force or in progress (by the
+# rulebook's index), then their articles (by the version's index); never every article of every old version
 
 
 def terms(query):
