@@ -54,8 +54,8 @@ def free_port():
 class Server:
     """`villageapp serve` on a free port over an instance folder; stderr kept in a file to be read afterwards."""
 
-    def __init__(self, instance, threads=32, env=None, name="serve"):
-        self.instance, self.threads, self.env = str(instance), threads, env or {}
+    def __init__(self, instance, threads=32, env=None, name="serve", args=()):
+        self.instance, self.threads, self.env, self.args = str(instance), threads, env or {}, list(args)
         self.port = free_port()
         self.base = f"http://127.0.0.1:{self.port}"
         self.stderr_path = os.path.join(self.instance, f"{name}-stderr.log")
@@ -66,7 +66,7 @@ class Server:
         self._err = open(self.stderr_path, "wb")
         exe = os.path.join(os.path.dirname(sys.executable), "villageapp")
         self.process = subprocess.Popen([exe, "serve", "--host", "127.0.0.1", "--port", str(self.port),
-                                         "--threads", str(self.threads)], env=env, stdout=subprocess.DEVNULL,
+                                         "--threads", str(self.threads), *self.args], env=env, stdout=subprocess.DEVNULL,
                                         stderr=self._err)
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:

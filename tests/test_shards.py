@@ -107,8 +107,8 @@ def test_two_servers_behind_nginx_split_the_county_by_town(instance_path, tmp_pa
     path = shard_map(tmp_path, ports)
     config = shards.nginx_config(shards.load_map(path))
     env = {"VILLAGEAPP_SHARDS": str(path), "VILLAGEAPP_TRUST_PROXY": "1"}
-    a = writers.Server(instance_path, threads=4, env={**env, "VILLAGEAPP_TOWNS": CHIHE_TOWN}, name="a")
-    b = writers.Server(instance_path, threads=4, env={**env, "VILLAGEAPP_TOWNS": CHENGGUAN_TOWN}, name="b")
+    a = writers.Server(instance_path, threads=4, env=env, name="a", args=("--towns", CHIHE_TOWN))  # the option
+    b = writers.Server(instance_path, threads=4, env={**env, "VILLAGEAPP_TOWNS": CHENGGUAN_TOWN}, name="b")  # the setting
     a.port, a.base = ports[0], f"http://127.0.0.1:{ports[0]}"
     b.port, b.base = ports[1], f"http://127.0.0.1:{ports[1]}"
     with a, Nginx(tmp_path, config) as nginx:
@@ -137,3 +137,8 @@ def test_two_servers_behind_nginx_split_the_county_by_town(instance_path, tmp_pa
         assert "data-unreachable" in page.split(f'data-town="{CHENGGUAN_TOWN}"')[1].split("</tr>")[0]
         assert "data-unreachable" not in page.split(f'data-town="{CHIHE_TOWN}"')[1].split("</tr>")[0]
         assert "Traceback" not in a.stderr()
+
+
+def test_serve_refuses_a_town_it_does_not_have(runner):
+    result = runner.invoke(args=["serve", "--towns", f"{CHIHE_TOWN},610922999"])
+    assert result.exit_code == 2 and "610922999" in result.output

@@ -201,10 +201,20 @@ def demo(port, host, no_serve, county, towns, villages, households, years):
               help="default: gunicorn where it can run (Linux, macOS), else waitress")
 @click.option("--workers", type=click.IntRange(1), help="gunicorn's worker processes  [default: one per core]")
 @click.option("--threads", type=click.IntRange(1), help="threads per process  [default: 4 with gunicorn, 8 with waitress]")
+@click.option("--towns", default="", help="serve only these towns (9-digit codes, comma-separated); the others answer 404 "
+              "here (towns as shards: docs/scaling.md)  [default: every town, or the TOWNS setting]")
 @with_appcontext
-def serve(port, host, server, workers, threads):
+def serve(port, host, server, workers, threads, towns):
     """Serve the app in production: gunicorn workers × threads (every core), or waitress."""
-    _serve(current_app._get_current_object(), host, port, threads, server=server, workers=workers)
+    app = current_app._get_current_object()
+    if towns:
+        codes = [code.strip() for code in towns.split(",") if code.strip()]
+        known = {t["code"] for t in store.open_directory()["towns"].rows}
+        unknown = [code for code in codes if code not in known]
+        if unknown:
+            raise click.BadParameter(f"no such town here: {', '.join(unknown)}", param_hint="--towns")
+        app.config["TOWNS"] = ",".join(codes)
+    _serve(app, host, port, threads, server=server, workers=workers)
 
 
 def _serve(app, host, port, threads=None, server=None, workers=None):
