@@ -255,6 +255,7 @@ def create_town_store(code, app=None):
 # the stores are also kept in g, so the file is stat'ed once per request.
 OPEN_STORES_PER_THREAD = 32  # a county is ~12 files; least recently used ones are closed beyond this
 _threads = threading.local()
+_inherited = []  # connections a forked worker found open from its parent: kept unused until the worker exits
 _real_paths = {}  # path as the app names it → the file's real path (resolved once: realpath costs a stat per part)
 
 
@@ -263,8 +264,11 @@ def _cached(path, opener):
     key = _real_paths.get(path) or _real_paths.setdefault(path, os.path.realpath(path))
     same = (stat.st_dev, stat.st_ino)
     stores = getattr(_threads, "stores", None)
-    if stores is None:
+    if stores is None or _threads.pid != os.getpid():
+        if stores:  # opened before a fork (gunicorn --preload): never use them here, and never close them here either
+            _inherited.append(stores)  # (closing would drop the parent's SQLite locks on those files)
         stores = _threads.stores = {}
+        _threads.pid = os.getpid()
     entry = stores.pop(key, None)
     if entry is not None and entry[0] != same:
         _close_quietly(entry[1])
@@ -289,7 +293,7 @@ def forget_open_stores():
     """Close the stores this thread keeps (tests and benches that want a fresh connection)."""
     for _same, db in getattr(_threads, "stores", {}).values():
         _close_quietly(db)
-    _threads.stores = {}
+    _threads.stores, _threads.pid = {}, os.getpid()
 
 
 def directory():
