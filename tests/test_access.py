@@ -30,6 +30,7 @@ ROUTES = {
     "home.village": ("GET", V + "/home", "cadre adviser town county", 200),
     "desk.town": ("GET", T + "/", "town county", 200),
     "desk.figures_file": ("GET", T + "/figures.xlsx?period=2026", "town county", 200),
+    "desk.figures_json": ("GET", T + "/figures.json?period=2026", "town county", 200),
     "auth.login": ("GET", "/login", "public", None),
     "auth.logout": ("POST", "/logout", "cadre adviser town county", 302),
     "auth.own_password": ("GET", "/account/password", "cadre adviser town county", 200),
