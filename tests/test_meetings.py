@@ -391,6 +391,60 @@ def test_follow_up_actions_are_ticked_off_without_a_new_edition(app, client, aut
     assert client.post(f"{V}/meetings/{uid}/actions/3/0/done", data={"csrf_token": auth.token()}).status_code == 404
 
 
+def actions_of(app, uid):
+    with app.app_context():
+        return [tuple(r) for r in town(app).execute(
+            "select item, action, task, owner, due, done, done_on is not null from meeting_actions where meeting_uuid = ? "
+            "order by item, action", [uid])]
+
+
+def test_follow_up_actions_are_a_table_kept_in_step_with_the_minutes(app, client, auth):
+    """m015: the desk and the village's list read meeting_actions, which triggers keep from the stored agenda."""
+    auth.login(MINGXING)
+    _response, uid = new_minutes(app, client, auth, **{"agenda-0-actions-0-due": "2001-01-01"})
+    assert actions_of(app, uid) == []  # a draft has none
+    confirm(client, auth, uid)
+    assert actions_of(app, uid) == [(0, 0, "联系交通站测算造价", "王主任", "2001-01-01", 0, 0)]
+    row = meeting(app, uid)
+    council_row = council(app, "红白理事会")
+    fields = minutes_form(council_row, members(app, council_row), uuid=uid, base_version=str(row["version"]),
+                          reason="补记一件事", **{"agenda-0-actions-0-due": "2001-01-01",
+                                              "agenda-0-actions-1-task": "通知三组村民", "agenda-0-actions-1-owner": "",
+                                              "agenda-0-actions-1-due": ""})
+    assert "现在是第 2 版" in amend(client, auth, uid, fields).text
+    assert actions_of(app, uid) == [(0, 0, "联系交通站测算造价", "王主任", "2001-01-01", 0, 0),
+                                    (0, 1, "通知三组村民", None, None, 0, 0)]
+    auth.logout()
+    auth.login(CHIHE)
+    assert "联系交通站测算造价" in client.get(f"{T}/").text  # overdue on the town desk
+    auth.logout()
+    auth.login(MINGXING)
+    client.post(f"{V}/meetings/{uid}/actions/0/0/done", data={"csrf_token": auth.token()})
+    assert actions_of(app, uid)[0][5:] == (1, 1)
+    auth.logout()
+    auth.login(CHIHE)
+    assert "联系交通站测算造价" not in client.get(f"{T}/").text
+    auth.logout()
+    auth.login(MINGXING)
+    listing = client.get(f"{V}/meetings/").text
+    assert "通知三组村民" in listing and "联系交通站测算造价" not in listing.split("会后要办的事")[1]
+    row = meeting(app, uid)
+    fields = {**fields, "base_version": str(row["version"]), "reason": "那件事不办了", "agenda-0-actions-0-done": "y",
+              "agenda-0-actions-1-task": ""}
+    assert "现在是第 3 版" in amend(client, auth, uid, fields).text
+    assert actions_of(app, uid) == [(0, 0, "联系交通站测算造价", "王主任", "2001-01-01", 1, 1)]
+    with app.app_context():  # the migration's back-fill makes the same rows from the meetings already there
+        db = town(app)
+        before = list(db.execute("select * from meeting_actions order by meeting_uuid, item, action"))
+        assert before
+        for sql in ("drop trigger meeting_actions_insert", "drop trigger meeting_actions_update",
+                    "drop trigger meeting_actions_delete", "drop table meeting_actions"):
+            db.execute(sql)
+        with store.write(db):
+            store.m015_meeting_actions(db)
+        assert list(db.execute("select * from meeting_actions order by meeting_uuid, item, action")) == before
+
+
 # ---- rosters in minutes ------------------------------------------------------------------------
 
 def test_a_member_who_left_stays_in_old_minutes_but_not_on_new_ones(app, client, auth):

@@ -307,7 +307,7 @@ def _minutes(db, bulk, code, years, actor, rnd):
                        ["agenda-0-title", title], ["agenda-0-discussion", f"大家围绕{title}发表意见。"],
                        ["agenda-0-decision", f"同意{title}的安排，由村两委抓落实。"],
                        ["agenda-0-votes_for", str(len(present))], ["agenda-0-votes_against", "0"],
-                       ["agenda-0-votes_abstain", "0"]]
+                       ["agenda-0-votes_abstain", "0"], *_action(title, present[0]["name"], day, end, n)]
             form = make_meeting_form(db, code, formdata(payload))
             if not form.validate():
                 raise ValueError(f"county minutes {code} {council['name']} {day}: {form.errors}")
@@ -334,6 +334,16 @@ def _minutes(db, bulk, code, years, actor, rnd):
                                           "confirmed_at": confirmed, "confirmed_by": actor})
             made += 1
     return made
+
+
+def _action(title, owner, day, end, n):
+    """The minutes' follow-up action (会后要办的事), due a month on: done, but for every third of the last two months'
+    (so each village has a few open, some overdue, on its page and on the town desk). The rows of meeting_actions
+    come from the stored agenda by m015's triggers, as for the app's own writes."""
+    due = day + timedelta(days=30)
+    pairs = [["agenda-0-actions-0-task", f"落实{title}"], ["agenda-0-actions-0-owner", owner],
+             ["agenda-0-actions-0-due", due.isoformat()]]
+    return pairs if due >= end - timedelta(days=30) and n % 3 == 0 else [*pairs, ["agenda-0-actions-0-done", "y"]]
 
 
 def _notices(db, bulk, code, vname, years, actor, fake, rnd):

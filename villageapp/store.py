@@ -713,3 +713,45 @@ def m014_list_indexes(db):
             ("rule_versions", ["stage"]), ("rule_versions", ["village_code", "stage"]),
             ("rule_opinions", ["village_code", "status"]), ("rule_opinions", ["version_uuid", "created_at"])):
         db[table].create_index(columns, if_not_exists=True)
+
+
+# the follow-up actions (会后要办的事) of confirmed minutes, one row each, kept by triggers from meetings.agenda on every
+# insert, update and delete of a meeting (the form, confirm, amend, 办好了, sync, the county's bulk rows alike); drafts
+# have none. done_on: the day the row was first seen done (back-filled rows: the day the minutes last changed).
+# A rebuild of meetings (sqlite-utils transform) drops these triggers: a migration doing one must make them again.
+def _meeting_actions_sql(new):
+    agenda = (f"case when json_valid({new}.agenda) and json_type({new}.agenda) = 'array' "
+              f"then {new}.agenda else '[]' end")
+    return f"""
+        delete from meeting_actions where meeting_uuid = {new}.uuid and ({new}.state = 'draft'
+            or json_type({agenda}, '$[' || item || '].actions[' || action || ']') is null);
+        insert into meeting_actions (village_code, meeting_uuid, item, action, title, task, owner, due, done, done_on)
+            select {new}.village_code, {new}.uuid, i.key, a.key, json_extract(i.value, '$.title'),
+                json_extract(a.value, '$.task'), nullif(json_extract(a.value, '$.owner'), ''),
+                nullif(json_extract(a.value, '$.due'), ''), coalesce(json_extract(a.value, '$.done'), 0) != 0,
+                case when coalesce(json_extract(a.value, '$.done'), 0) then substr({new}.updated_at, 1, 10) end
+            from json_each({agenda}) i,
+                json_each(case when i.type = 'object' and json_type(i.value, '$.actions') = 'array'
+                          then json_extract(i.value, '$.actions') else '[]' end) a
+            where {new}.state != 'draft' and a.type = 'object'
+        on conflict (meeting_uuid, item, action) do update set village_code = excluded.village_code,
+            title = excluded.title, task = excluded.task, owner = excluded.owner, due = excluded.due,
+            done = excluded.done, done_on = case when excluded.done then coalesce(done_on, excluded.done_on) end;"""
+
+
+@town_migrations()
+def m015_meeting_actions(db):
+    db["meeting_actions"].create({"village_code": str, "meeting_uuid": str, "item": int, "action": int, "title": str,
+                                  "task": str, "owner": str, "due": str, "done": int, "done_on": str},
+                                 pk=("meeting_uuid", "item", "action"), not_null={"village_code", "meeting_uuid", "done"},
+                                 foreign_keys=[("village_code", "villages", "code"), ("meeting_uuid", "meetings", "uuid")])
+    # the open ones: the village's list (soonest due first) and the town desk's overdue ones (due before today)
+    db.execute("create index idx_meeting_actions_open_village on meeting_actions (village_code, due) where not done")
+    db.execute("create index idx_meeting_actions_open_due on meeting_actions (due) where not done")
+    for event in ("insert", "update of state, agenda, village_code"):
+        name = event.split()[0]
+        db.execute(f"create trigger meeting_actions_{name} after {event} on meetings begin"
+                   f"{_meeting_actions_sql('new')}\nend")
+    db.execute("create trigger meeting_actions_delete after delete on meetings begin "
+               "delete from meeting_actions where meeting_uuid = old.uuid; end")
+    db.execute("update meetings set agenda = agenda where state != 'draft'")  # the back-fill: the update trigger's work

@@ -54,14 +54,10 @@ def _tasks(db, village_code, role):
 def _town_tasks(db, role):
     """For the town desk: follow-up actions of confirmed minutes past their 期限 and not done."""
     from ..clock import cn_date, today
-    rows = db.query("""select m.uuid, m.village_code, v.name as village_name, c.name as council_name,
-            json_extract(a.value, '$.task') as task, json_extract(a.value, '$.owner') as owner,
-            json_extract(a.value, '$.due') as due
-        from meetings m join villages v on v.code = m.village_code join councils c on c.uuid = m.council_uuid,
-            json_each(m.agenda) i, json_each(i.value, '$.actions') a
-        where m.state != 'draft' and json_valid(m.agenda) and json_extract(a.value, '$.due') < :day
-            and not json_extract(a.value, '$.done')
-        order by due, m.starts_at""", {"day": today().isoformat()})
+    rows = db.query("""select m.uuid, m.village_code, v.name as village_name, c.name as council_name, a.task, a.owner, a.due
+        from meeting_actions a join meetings m on m.uuid = a.meeting_uuid join villages v on v.code = a.village_code
+            join councils c on c.uuid = m.council_uuid
+        where not a.done and a.due < :day order by a.due, m.starts_at""", {"day": today().isoformat()})
     return [kinds.Task("逾期", f"{r['village_name']} · {r['council_name']}会后要办的事：{r['task']}",
                        url_for("meetings.show", village=r["village_code"], uuid=r["uuid"]),
                        f"期限 {cn_date(r['due'])}" + (f" · {r['owner']}负责" if r["owner"] else ""), order=60)

@@ -133,16 +133,13 @@ def mark_done(db, row, item, action, actor):
 
 def open_actions(db, village_code):
     """Follow-up actions of confirmed minutes not yet done, soonest due first (no due date last)."""
-    out = []
-    for r in db.query("""select m.uuid, m.starts_at, m.agenda, c.name as council_name from meetings m
-            join councils c on c.uuid = m.council_uuid where m.village_code = ? and m.state != 'draft'""", [village_code]):
-        for i, item in enumerate(json.loads(r["agenda"] or "[]")):
-            for j, a in enumerate(item["actions"]):
-                if not a["done"]:
-                    out.append({**a, "item": i, "action": j, "meeting_uuid": r["uuid"], "council_name": r["council_name"],
-                                "starts_at": r["starts_at"], "title": item["title"],
-                                "overdue": bool(a["due"] and a["due"] < today().isoformat())})
-    return sorted(out, key=lambda a: (a["due"] is None, a["due"] or "", a["starts_at"]))
+    day = today().isoformat()
+    return [{"task": r["task"], "owner": r["owner"] or "", "due": r["due"], "done": False, "item": r["item"],
+             "action": r["action"], "meeting_uuid": r["meeting_uuid"], "council_name": r["council_name"],
+             "starts_at": r["starts_at"], "title": r["title"], "overdue": bool(r["due"] and r["due"] < day)}
+            for r in db.query("""select a.*, m.starts_at, c.name as council_name from meeting_actions a
+                join meetings m on m.uuid = a.meeting_uuid join councils c on c.uuid = m.council_uuid
+                where a.village_code = ? and not a.done order by a.due is null, a.due, m.starts_at""", [village_code])]
 
 
 def proposals(db, uuid):
