@@ -252,3 +252,54 @@ def test_killed_app_and_litestream_lose_no_write_older_than_two_seconds_and_a_fr
                           text=True, timeout=600, check=False)
     assert done.returncode == 0, done.stdout + done.stderr
     assert _rows(later / "towns" / f"{CHIHE_TOWN}.db", "select count(*) from notices where title = '恢复之后发布'") == [1]
+
+
+def test_the_config_follows_the_settings_and_a_wrong_replica_url_is_refused_in_chinese(app, runner, instance_path):
+    s3_config = {"REPLICA_URL": "s3://bucket/county/", "REPLICA_ENDPOINT": "http://minio.lan:9000"}
+    config = replicate.litestream_config(instance_path, s3_config)
+    directory, towns = config["dbs"]
+    assert directory["path"] == os.path.join(instance_path, "directory.db")
+    assert directory["replica"]["url"] == "s3://bucket/county/directory.db?endpoint=http%3A%2F%2Fminio.lan%3A9000"
+    assert towns["dir"] == os.path.join(instance_path, "towns") and towns["watch"] and towns["pattern"] == "*.db"
+    assert towns["replica"]["url"].startswith("s3://bucket/county/towns?")
+    assert all(db["replica"]["sync-interval"] == "1s" for db in config["dbs"])
+    assert replicate.replica_url({"REPLICA_URL": "file:///mnt/replica"}, "towns/610922104.db") == \
+        "file:///mnt/replica/towns/610922104.db"
+
+    for url, words in (("", "没有设置 REPLICA_URL"), ("http://example.cn/x", "REPLICA_URL 不对"),
+                       ("s3:///no-bucket", "REPLICA_URL 不对"), ("file://relative/path", "REPLICA_URL 不对")):
+        app.config["REPLICA_URL"] = url
+        for args in (["replicate", "--print-config"], ["restore", "--from-replica"]):  # --print-config: never exec here
+            result = runner.invoke(args=args)
+            assert result.exit_code != 0 and words in result.output, (url, args, result.output)
+    app.config["REPLICA_URL"] = "file:///mnt/replica"
+    assert runner.invoke(args=["replicate", "--print-config"]).output.count("file:///mnt/replica/") == 2
+    both = runner.invoke(args=["restore", "--from-replica", str(instance_path)])
+    assert both.exit_code != 0 and "either" in both.output
+
+
+def test_a_folder_replica_restores_every_file(app, instance_path, tmp_path):
+    """REPLICA_URL=file:///…: the same commands with a folder on another disk as the replica."""
+    _litestream_or_skip()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
+    folder = {"VILLAGEAPP_REPLICA_URL": (tmp_path / "replica").as_uri(), "PYTHONPATH": ROOT}
+    villageapp = os.path.join(BIN, "villageapp")
+    files = sorted(f for f in os.listdir(instance_path / "towns") if f.endswith(".db"))
+    replica = Process([villageapp, "replicate"], {**env, **folder, "VILLAGEAPP_INSTANCE_PATH": str(instance_path)},
+                      tmp_path / "replicate.log")
+    try:
+        _wait("Litestream's first snapshots", lambda: all(f"db={f}" in replica.output() for f in ["directory.db", *files]),
+              log=replica.output)
+        time.sleep(1.5)
+    finally:
+        replica.kill()
+    fresh = tmp_path / "fresh"
+    done = subprocess.run([villageapp, "restore", "--from-replica"], env={**env, **folder, "VILLAGEAPP_INSTANCE_PATH": str(fresh)},
+                          capture_output=True, text=True, timeout=600, check=False)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert sorted(f for f in os.listdir(fresh / "towns") if f.endswith(".db")) == files
+    for name in ["directory.db", *(os.path.join("towns", f) for f in files)]:
+        assert _rows(fresh / name, "PRAGMA integrity_check") == ["ok"], name
+        assert _rows(fresh / name, "select count(*) from sqlite_master") == _rows(instance_path / name, "select count(*) from sqlite_master")
+    assert _rows(fresh / "towns" / f"{CHIHE_TOWN}.db", "select count(*) from notices") == \
+        _rows(instance_path / "towns" / f"{CHIHE_TOWN}.db", "select count(*) from notices")

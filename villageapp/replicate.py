@@ -62,7 +62,7 @@ def target(config):
                            "或 file:///mnt/replica/villageapp")
     parts = urllib.parse.urlsplit(url)
     if parts.scheme not in ("s3", "file") or (parts.scheme == "s3" and not parts.netloc) \
-            or (parts.scheme == "file" and not parts.path.startswith("/")):
+            or (parts.scheme == "file" and (parts.netloc not in ("", "localhost") or not parts.path.startswith("/"))):
         raise ReplicaError(f"REPLICA_URL 不对：{url}。应当是 s3://存储桶/前缀 或 file:///绝对路径")
     return parts.scheme, url.rstrip("/")
 
