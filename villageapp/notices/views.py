@@ -8,7 +8,7 @@ from flask_login import current_user
 import re
 from datetime import timedelta
 
-from .. import attachments, kinds, records, throttle
+from .. import attachments, kinds, public_cache, records, throttle
 from .. import store
 from ..access import access, can_see_village
 from ..clock import now, parse_date
@@ -50,6 +50,7 @@ def _uploaded_files(form):
 # ---- public ----------------------------------------------------------------------
 
 @bp.route("/v/<village>/")
+@public_cache.cached
 @access("public", scope="village")
 def village_page(village):
     """The village's public page: what each kind of record lets anyone see (kinds.Public), in order."""
@@ -59,6 +60,7 @@ def village_page(village):
 
 
 @bp.route("/v/<village>/notices/<uuid>")
+@public_cache.cached
 @access("public", scope="village")
 def show(village, uuid):
     notice = _notice(uuid, public=True)

@@ -4,7 +4,7 @@ from flask import abort, flash, g, make_response, redirect, render_template, req
 from flask_login import current_user
 from werkzeug.datastructures import MultiDict
 
-from .. import attachments, records, sync
+from .. import attachments, public_cache, records, sync
 from ..access import VILLAGE_READERS, access
 from . import bp, data, drafts, procedure, search
 from .forms import AnswerForm, OpinionForm, StartForm, StepForm
@@ -30,6 +30,7 @@ def _published():
 # ---- public -----------------------------------------------------------------------------
 
 @bp.route("/v/<village>/rules")
+@public_cache.cached
 @access("public", scope="village")
 def public(village):
     book, cur, text = _published()
@@ -39,6 +40,7 @@ def public(village):
 
 
 @bp.route("/v/<village>/rules/poster")
+@public_cache.cached
 @access("public", scope="village")
 def poster(village):
     book, cur, text = _published()
