@@ -106,14 +106,14 @@ def test_a_published_rule_version_shows_at_once(app):
     _publish_running(app)
     after = villager.get(V + "/rules").text
     assert after != before
-    number = lambda text: re.search(r"第 ?(\d+) ?版", text).group(1)  # noqa: E731
+    number = lambda text: re.search(r"第 ?(\d+) ?版", text).group(1)
     assert int(number(after)) > int(number(before))
 
 
 def test_a_notice_period_that_ends_leaves_the_running_list_the_next_day(app, monkeypatch):
     notice = running_notice(app)
     villager = app.test_client()
-    running = re.compile(r'<ul class="cards" id="running">.*?</ul>', re.S)
+    running = re.compile(r'<ul class="cards" id="running">.*?</ul>', re.DOTALL)
 
     def in_running():
         block = running.search(villager.get(V + "/").text)

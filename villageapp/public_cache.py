@@ -1,12 +1,13 @@
 """Rendered public pages kept for anonymous visitors (issue 14): a repeat view of a village's public page, a notice or
 the rules text costs a stat and one index look-up instead of a render.
 
-Key: the town file (device, inode: a restored file is another file), path + query, the town's change stamp
-(max(audit.id): every state change writes an audit row in the same transaction, public objections and synced edits
-included) and today's date (a 公示 ends, a notice dated today appears, as time passes). Value: the response body (and
-its gzip), status and headers. The CSP nonce is per response: a page that used one is kept with a marker in its place
-and gets a fresh nonce on every view, the same one as in its Content-Security-Policy header. Signed-in people get the
-page rendered as before. At most MAX_PAGES pages per process (least recently used go first).
+Key: the town file (device, inode: a restored file is another file), path + query (and the prefix a proxy gives),
+the town's change stamp (max(audit.id): every state change writes an audit row in the same transaction, public
+objections and synced edits included) and today's date (a 公示 ends, a notice dated today appears, as time passes).
+Value: the response body (and its gzip), status and headers. The CSP nonce is per response: a page that used one is
+kept with a marker in its place and gets a fresh nonce on every view, the same one as in its Content-Security-Policy
+header. Signed-in people get the page rendered as before. At most MAX_PAGES pages per app (least recently used go
+first).
 
 The check runs before @access: a page is only kept after access let an anonymous visitor see it, and what access
 looks at (the village's row, the town's file) is covered by the stamp and the file's identity."""
@@ -17,7 +18,7 @@ import threading
 from collections import OrderedDict
 from functools import wraps
 
-from flask import current_app, g, make_response, request
+from flask import current_app, g, make_response, request, session
 from flask_login import current_user
 
 from . import clock, shards, store
@@ -56,7 +57,7 @@ def _key(village):
         stamp = store.town_db(town).conn.execute("select max(id) from audit").fetchone()[0]
     except FileNotFoundError:
         return None
-    return (stat.st_dev, stat.st_ino, request.full_path, stamp, clock.today())
+    return (stat.st_dev, stat.st_ino, request.script_root, request.full_path, stamp, clock.today())
 
 
 def _respond(entry):
@@ -105,7 +106,9 @@ def cached(view):
             return _respond(entry)
         response = make_response(view(*args, **kwargs))
         kept.renders += 1
-        if response.status_code == 200 and not response.direct_passthrough and "Set-Cookie" not in response.headers:
+        # a page that wrote to the session (a CSRF token, a flash) is this visitor's own: not kept
+        if (response.status_code == 200 and not response.direct_passthrough and "Set-Cookie" not in response.headers
+                and not session.modified):
             _keep(key, response, g.get("csp_nonce"))
         return response
     return wrapped
