@@ -5,7 +5,7 @@ import re
 from datetime import timedelta
 
 import pytest
-from conftest import MINGXING, MINGXING_VILLAGE
+from conftest import CHIHE_TOWN, MINGXING, MINGXING_VILLAGE
 from test_notices import file_objection, post_notice, running_notice, town
 from test_ratings_privacy import CADRE, CONSENTED, planted_campaign
 from test_rules import _publish_running
@@ -156,3 +156,32 @@ def test_at_most_max_pages_are_kept(app, monkeypatch, size):
     villager.get(f"{V}/?n=3")
     villager.get(f"{V}/?n=0")
     assert counts(app) == (5, 1)  # the newest was kept, the oldest had gone
+
+
+def test_every_synced_edit_moves_the_stamp(app, auth):
+    """Accepted (new, changed), conflict and kept-for-review edits from a phone each render the public page again."""
+    from test_sync import NOTE, change_note, edit, send
+
+    from villageapp import kinds, store
+    kinds.registry(app).add(app, kinds.Feature("test_notes", kinds=(NOTE,)))
+    with app.app_context():
+        db = store.open_town(CHIHE_TOWN, app)
+        db["test_notes"].create({**store.RECORD_COLUMNS, "village_code": str, "title": str, "count": int,
+                                 "state": str, "conflict": int}, pk="uuid", defaults={"state": "draft", "conflict": 0})
+        db.close()
+    villager = app.test_client()
+    auth.login(MINGXING)
+    first = edit()
+    sent = [first, edit(uuid=first["uuid"], base=1, title="甲改的"), edit(uuid=first["uuid"], base=1, title="乙改的")]
+    for e, status in zip(sent, ["accepted", "accepted", "conflict"]):
+        villager.get(V + "/")
+        renders = counts(app)[0]
+        assert send(auth.client, e).json["results"][0]["status"] == status
+        villager.get(V + "/")
+        assert counts(app)[0] == renders + 1, status
+    change_note(app, first["uuid"], {"state": "confirmed"})
+    villager.get(V + "/")
+    renders = counts(app)[0]
+    assert send(auth.client, edit(uuid=first["uuid"], base=2, title="确认后又改")).json["results"][0]["status"] == "needs_review"
+    villager.get(V + "/")
+    assert counts(app)[0] == renders + 1
