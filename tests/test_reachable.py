@@ -23,7 +23,7 @@ NOT_BY_LINK = {
     "rules.edit_article": "linked only while a version is drafted (the demo's is at review)",
     "rules.start": "linked only when no new version is under way (the demo's is at review)",
     "meetings.edition": "linked from minutes once they have been corrected (the demo's have one edition)",
-    "meetings.file": "linked from minutes with photos (the demo's have none)",
+    "desk.figures_json": "JSON for the county page of a server that does not hold the town (towns as shards)",
     "notices.find_receipt": "reached by the 回执号 form on the village's public page",
     "notices.receipt": "reached after filing an objection, or by the 回执号 form",
 }
