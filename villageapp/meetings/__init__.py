@@ -110,7 +110,7 @@ MEETING = kinds.Kind(
                           note="开会：本村的会（一约四会、村民会议等）在这段时间里有没有已确认的会议记录，草稿不算。")),
     rows=lambda db, village_code: _listing(db, village_code),
     export=COLUMNS, lists=(LIST,),
-    tables={"meetings": "会议记录", "meeting_editions": "会议记录的更正"},
+    tables={"meetings": "会议记录", "meeting_editions": "会议记录的更正", "meeting_actions": "会后要办的事"},
     fields={"state": "状态", "starts_at": "开会时间", "place": "地点", "host": "主持人", "recorder": "记录人",
             "attendees": "到会", "others": "列席", "absentees": "缺席", "present": "实到人数", "eligible": "应到人数",
             "eligible_basis": "应到人数依据", "agenda": "议题", "photos": "照片", "edition": "版次",
