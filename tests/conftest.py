@@ -127,6 +127,17 @@ def live_server(app):
     thread.join(5)
 
 
+@pytest.fixture
+def site(app):
+    """The app on a port that a test can really stop and start again (browser.test_restart.Restartable): "offline"
+    is a stopped server, not a mocked network."""
+    from browser.test_restart import Restartable
+    server = Restartable(app)
+    server.start()
+    yield server
+    server.stop()
+
+
 # ---- no Content-Security-Policy violation in any browser test -----------------------------------
 
 CSP_SIGNS = ("Content Security Policy", "Content-Security-Policy", "Refused to")

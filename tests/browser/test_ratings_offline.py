@@ -14,7 +14,7 @@ from playwright.sync_api import expect
 from villageapp import auth as accounts
 from villageapp.store import open_directory
 
-from browser.test_restart import Phone, Restartable, assert_whole, open_with_no_signal
+from browser.test_restart import Phone, assert_whole, open_with_no_signal
 from browser.test_sync import Server, kept_offline, log_in, record_uuid, row, wait_draft, worker_ready
 from conftest import CHIHE_TOWN, MINGXING, MINGXING_VILLAGE, PASSWORD
 
@@ -23,14 +23,6 @@ V = MINGXING_VILLAGE
 ON_PHONE = re.compile("^(queued|waiting)$")
 SEND_WAIT = 30000  # ms
 SECOND = "mingxing_zhuren"
-
-
-@pytest.fixture
-def site(app):
-    server = Restartable(app)
-    server.start()
-    yield server
-    server.stop()
 
 
 @pytest.fixture

@@ -71,14 +71,6 @@ class ApiGate:
         return self.inner(environ, start_response)
 
 
-@pytest.fixture
-def site(app):
-    server = Restartable(app)
-    server.start()
-    yield server
-    server.stop()
-
-
 class Phone:
     """Chromium on one profile folder: closed and opened again like a phone that restarts."""
 

@@ -11,7 +11,7 @@ import pytest
 from PIL import Image, ImageDraw
 from playwright.sync_api import expect
 
-from browser.test_restart import Phone, Restartable, assert_whole, open_with_no_signal
+from browser.test_restart import Phone, assert_whole, open_with_no_signal
 from browser.test_sync import Server, kept_offline, log_in, record_uuid, row, wait_draft, worker_ready
 from conftest import MINGXING_VILLAGE
 
@@ -20,14 +20,6 @@ V = MINGXING_VILLAGE
 FORM = f"/v/{V}/reviews/new"
 ON_PHONE = re.compile("^(queued|waiting)$")
 SEND_WAIT = 30000  # ms: the photo goes first, then the records
-
-
-@pytest.fixture
-def site(app):
-    server = Restartable(app)
-    server.start()
-    yield server
-    server.stop()
 
 
 @pytest.fixture
