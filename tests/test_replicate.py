@@ -2,6 +2,7 @@
 a real `villageapp serve` and a town is added: then Litestream and the server are killed with SIGKILL, and
 `villageapp restore --from-replica` rebuilds a fresh instance: every file whole (integrity_check), every write
 acknowledged more than 2 s before the kill in it (goal: RPO ≤ 1 s), the town added while replication ran too."""
+import http.client
 import importlib.util
 import os
 import signal
@@ -120,8 +121,8 @@ def _cadre(base, tag, w, acked, stop, lock):
         mark = f"{tag}-{w}-{i}"
         try:
             status, ok = notice.write(browser, None, mark)
-        except (OSError, urllib.error.URLError):  # the server was killed mid-request
-            return
+        except (OSError, urllib.error.URLError, http.client.HTTPException):  # the server was killed mid-request or
+            return                                                          # mid-answer (IncompleteRead): not acknowledged
         if ok:
             with lock:
                 acked.append((mark, time.monotonic()))
