@@ -755,3 +755,17 @@ def m015_meeting_actions(db):
     db.execute("create trigger meeting_actions_delete after delete on meetings begin "
                "delete from meeting_actions where meeting_uuid = old.uuid; end")
     db.execute("update meetings set agenda = agenda where state != 'draft'")  # the back-fill: the update trigger's work
+
+
+@town_migrations()
+def m016_rule_imports(db):
+    # a 村规民约 the village adopted before it used the app, brought in from its text: origin 'imported' (NULL: made
+    # in the app through the procedure), with the adoption facts as the village knows them; the town confirms it
+    for column in ("origin", "adopted_on", "adopted_meeting", "return_reason"):
+        db["rule_versions"].add_column(column, str)
+
+
+@town_migrations()
+def m017_paper_meetings(db):
+    # 补录: minutes of a past meeting kept on paper, entered afterwards (fewer fields, the photos of the pages as the record)
+    db["meetings"].add_column("paper", int, not_null_default=0)
