@@ -23,7 +23,7 @@ PHONE = {"viewport": {"width": 360, "height": 740}, "device_scale_factor": 1, "i
 LOGINS = (ANON, MINGXING, LAWYER, CHIHE, COUNTY)  # one of each role: public, cadre, adviser, town, county
 MODES = ("normal", "large")
 # routes that answer with a file or JSON, not a screen
-NOT_SCREENS = {"notices.file", "meetings.file", "rules.file", "reviews.file", "registry.import_template", "exports.file", "exports.archive", "desk.figures_file", "desk.figures_json",
+NOT_SCREENS = {"notices.file", "meetings.file", "rules.file", "reviews.file", "registry.import_template", "councils.import_template", "exports.file", "exports.archive", "desk.figures_file", "desk.figures_json",
                "sync.session", "pwa.manifest", "pwa.service_worker"}
 # A4 print views: black on white for paper, checked by axe only
 PRINT = {"meetings.print_view", "rules.poster"}

@@ -20,3 +20,4 @@ COUNCIL = kinds.Kind(name="council", table="councils", label="一约四会", til
 FEATURE = kinds.Feature("councils", bp, (COUNCIL,))
 
 from . import views  # noqa: E402,F401  (views register on bp)
+from . import import_views  # noqa: E402,F401  (roster import from a sheet)
