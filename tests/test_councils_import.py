@@ -108,7 +108,7 @@ def test_the_template_has_the_headers_and_an_example_row_of_this_council(app, cl
     book = openpyxl.load_workbook(io.BytesIO(response.data))
     rows = list(book.worksheets[0].iter_rows(values_only=True))
     assert list(rows[0]) == HEADER and len(rows) == 2
-    name, position, since, phone, local = rows[1]
+    _name, position, since, phone, local = rows[1]
     assert position == "书记" and isinstance(since, datetime) and phone == "13912345678" and local == "是"
     assert book.sheetnames[1] == "填写说明"
 
@@ -315,11 +315,10 @@ def png():
 def zip_bomb():
     """An .xlsx-looking zip whose one part unpacks to 64 MB of the same letter (a few hundred KB packed)."""
     out = io.BytesIO()
-    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as z:
-        with z.open("xl/sharedStrings.xml", "w", force_zip64=True) as f:
-            block = b"A" * (1 << 20)
-            for _ in range(64):
-                f.write(block)
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as z, z.open("xl/sharedStrings.xml", "w", force_zip64=True) as f:
+        block = b"A" * (1 << 20)
+        for _ in range(64):
+            f.write(block)
     return out.getvalue()
 
 

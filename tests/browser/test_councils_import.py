@@ -68,7 +68,7 @@ def test_a_cadre_imports_a_roster_on_a_phone(browser, live_server, council, tmp_
 
     with page.expect_download() as download:
         page.get_by_role("link", name="下载模板（Excel）").click()
-    template = openpyxl.load_workbook(io.BytesIO(open(download.value.path(), "rb").read()))
+    template = openpyxl.load_workbook(io.BytesIO(download.value.path().read_bytes()))
     assert [c.value for c in next(template.worksheets[0].iter_rows(max_row=1))] == \
         ["姓名", "职务", "起始日期", "电话", "是否本村村民"]
 
