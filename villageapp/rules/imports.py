@@ -169,14 +169,17 @@ class _Numbering:
     each list's levels as Word does (a deeper level starts again when a higher one moves on)."""
 
     def __init__(self, document):
-        self.formats = {}
-        self.counters = {}
+        self.formats, self.counters, self.styles = {}, {}, {}
         try:
             part = document.part.numbering_part
         except (KeyError, NotImplementedError, AttributeError):
             part = None
         if part is not None:
             self._read(part.element)
+        for node in document.styles.element.iterchildren(W + "style"):
+            props = node.find(W + "pPr")
+            num = props.find(W + "numPr") if props is not None else None
+            self.styles[node.get(W + "styleId")] = (num, _val(node, "basedOn"))
 
     def _read(self, root):
         abstract = {}
@@ -191,12 +194,26 @@ class _Numbering:
             if ref is not None and ref.get(W + "val") in abstract:
                 self.formats[node.get(W + "numId")] = abstract[ref.get(W + "val")]
 
+    def _style_numbering(self, style_id):
+        """(numId, ilvl) a paragraph style gives (Word's 列表编号 styles, headings with numbering), via basedOn."""
+        seen = set()
+        while style_id and style_id not in seen:
+            seen.add(style_id)
+            num, based = self.styles.get(style_id, (None, None))
+            if num is not None:
+                return _val(num, "numId"), _val(num, "ilvl")
+            style_id = based
+        return None, None
+
     def label(self, paragraph):
         props = paragraph.find(W + "pPr")
-        num = props.find(W + "numPr") if props is not None else None
-        if num is None:
+        if props is None:
             return ""
-        num_id, level = _val(num, "numId"), _int(_val(num, "ilvl"), 0)
+        num = props.find(W + "numPr")
+        style_num, level = self._style_numbering(_val(props, "pStyle"))
+        num_id = _val(num, "numId") if num is not None else None
+        num_id = num_id or style_num
+        level = _int(_val(num, "ilvl") if num is not None and _val(num, "ilvl") is not None else level, 0)
         levels = self.formats.get(num_id)
         if not levels or level not in levels:
             return ""
@@ -205,7 +222,7 @@ class _Numbering:
             del counts[deeper]
         counts[level] = counts.get(level, levels[level][0] - 1) + 1
         text = levels[level][2]
-        for k in range(0, 9):
+        for k in range(9):
             if f"%{k + 1}" in text:
                 start, fmt, _ = levels.get(k, (1, "decimal", ""))
                 text = text.replace(f"%{k + 1}", _format_number(counts.get(k, start), fmt))
@@ -334,7 +351,7 @@ ITEM_INLINE = re.compile(r"(?<=[：:；;。])\s*(?=[（(][一二三四五六七�
 
 
 class _Line:
-    __slots__ = ("text", "kind", "number", "label", "rest", "blank_before")
+    __slots__ = ("blank_before", "kind", "label", "number", "rest", "text")
 
     def __init__(self, text, blank_before):
         self.text, self.blank_before = text, blank_before
@@ -447,16 +464,14 @@ def _roles(lines, title_at, article_kind, chapter_kind):
             roles.append("chapter")
         elif article_kind and line.kind == article_kind:
             roles.append("article")
-        elif chapter_kind and line.kind == chapter_kind:
-            roles.append("chapter")
-        elif line.kind == "text" and _bare_heading(lines, i, article_kind):
+        elif chapter_kind and line.kind == chapter_kind or line.kind == "text" and _bare_heading(lines, i, article_kind, title_at):
             roles.append("chapter")
         else:
             roles.append("text")
     return roles
 
 
-def _bare_heading(lines, i, article_kind):
+def _bare_heading(lines, i, article_kind, title_at):
     """A short line on its own (总则, 林地管理, 附则) that a numbered article follows."""
     line = lines[i]
     if not _heading_like(line.text) or i + 1 >= len(lines) or TITLE.search(line.text) or SIGNATURE.match(line.text):
@@ -465,7 +480,7 @@ def _bare_heading(lines, i, article_kind):
         return True
     if article_kind is None or lines[i + 1].kind != article_kind:
         return False
-    prev = lines[i - 1] if i else None
+    prev = lines[i - 1] if i and i - 1 != title_at else None
     return prev is None or line.blank_before or prev.kind != "text" or prev.text.endswith(TERMINAL)
 
 
@@ -520,12 +535,15 @@ def _articles(lines, roles):
     return articles, orphans
 
 
+LOST_NUMBERING = ("全文没有找到“第一条”“一、”“1.”这样的条文编号（从 Word 复制时，自动编号常常会丢）。下面先把每一段放成一条，"
+                  "请逐条核对，该合并的合并；也可以直接上传 .docx 文件，自动编号能读出来")
+
+
 def _orphan_warnings(orphans, article_kind):
     if not orphans:
         return []
     if article_kind is None:
-        return ["全文没有找到“第一条”“一、”“1.”这样的条文编号（从 Word 复制时，自动编号常常会丢）。下面先把每一段放成一条，"
-                "请逐条核对，该合并的合并；也可以直接上传 .docx 文件，自动编号能读出来"]
+        return [LOST_NUMBERING]
     out = []
     for chapter in dict.fromkeys(orphans):
         count = orphans.count(chapter)
@@ -550,7 +568,7 @@ def _numbering_warnings(articles, kind):
         if prev is not None and restarts and scope != prev[1]:
             prev = None
         n = a["number"]
-        seen[(scope, n)] = seen.get((scope, n), 0) + 1
+        seen[(scope, n)] = seen.pop((scope, n), 0) + 1  # re-inserted: repeats are named in the order they repeat
         expected = 1 if prev is None else prev[0] + 1
         if n > expected:
             missing = name(expected) if n == expected + 1 else f"{name(expected)}到{name(n - 1)}"
