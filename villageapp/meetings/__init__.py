@@ -83,10 +83,16 @@ def _photo_title(row):
     return row["starts_at"][:10], "-".join([row["council_name"], *row["titles"][:1]])
 
 
-COLUMNS = (("村（社区）", "village_name"), ("会", "council_name"), ("开会时间", lambda r: r["starts_at"].replace("T", " "), "datetime"),
+def _starts(row):
+    """开会时间 as the minutes say it: a 补录 from paper has a day and no hour."""
+    return row["starts_at"][:10] if row.get("paper") else row["starts_at"].replace("T", " ")
+
+
+COLUMNS = (("村（社区）", "village_name"), ("会", "council_name"), ("开会时间", _starts, "datetime"),
            ("地点", lambda r: r["place"] or ""), ("主持人", "host"), ("记录人", "recorder"),
            ("实到人数", lambda r: r["present"] or 0, "int"), ("议题", lambda r: "；".join(r["titles"])),
-           ("状态", "state_label"), ("版本", lambda r: f"第 {r['edition']} 版" if r["edition"] else ""))
+           ("状态", "state_label"), ("版本", lambda r: f"第 {r['edition']} 版" if r["edition"] else ""),
+           ("补录", lambda r: "纸质补录" if r.get("paper") else ""))
 LIST = kinds.Listing(
     "meetings", "会议记录", COLUMNS, _selected, dated="开会时间", order=10,
     choices={"council": ("会", {name: name for name in COUNCIL_NAMES}), "state": ("状态", STATES)},
@@ -114,9 +120,11 @@ MEETING = kinds.Kind(
     fields={"state": "状态", "starts_at": "开会时间", "place": "地点", "host": "主持人", "recorder": "记录人",
             "attendees": "到会", "others": "列席", "absentees": "缺席", "present": "实到人数", "eligible": "应到人数",
             "eligible_basis": "应到人数依据", "agenda": "议题", "photos": "照片", "edition": "版次",
-            "confirmed_at": "确认时间", "confirmed_by": "确认人", "amend_reason": "更正理由", "meeting_uuid": "会议"},
+            "confirmed_at": "确认时间", "confirmed_by": "确认人", "amend_reason": "更正理由", "meeting_uuid": "会议",
+            "paper": "补录"},
+    actions={"paper": "补录纸质会议记录"},
     values={"state": {"draft": "草稿", "confirmed": "已确认", "amended": "已更正"},
-            "eligible_basis": BASES},
+            "eligible_basis": BASES, "paper": {0: "否", 1: "是，照纸质记录补录"}},
     demo=kinds.later("villageapp.meetings.demo", "build"))
 TRAIL = kinds.Kind(name="trail", table="trails", label="四议两公开", tiles=_trail_tiles,
                    tables={"trails": "四议两公开", "trail_steps": "四议两公开的一步"}, fields={"matter": "事项"})
@@ -124,3 +132,4 @@ FEATURE = kinds.Feature("meetings", bp, (MEETING, TRAIL))
 
 
 from . import town, trail_views, views  # noqa: E402,F401  (views register on bp)
+from . import paper  # noqa: F401  (补录纸质会议记录)

@@ -91,6 +91,11 @@ def amend(db, row, columns, reason, actor):
     return row, None
 
 
+def keep_edition(db, row):
+    """Keep 第 1 版 of minutes confirmed as they were stored (补录 from paper: paper.save_paper)."""
+    _snapshot(db, row, None)
+
+
 def _snapshot(db, row, reason):
     council = db["councils"].get(row["council_uuid"])
     snapshot = {k: v for k, v in row.items() if k not in SNAPSHOT_SKIP}
@@ -209,7 +214,7 @@ def arrived(db, village_code, hashes):
 # ---- lists -------------------------------------------------------------------------
 
 LIST_SQL = """select m.uuid, m.village_code, m.starts_at, m.state, m.conflict, m.edition, m.place, m.present, m.host, m.recorder,
-    m.agenda, c.name as council_name, v.name as village_name
+    m.agenda, m.paper, c.name as council_name, v.name as village_name
     from meetings m join councils c on c.uuid = m.council_uuid join villages v on v.code = m.village_code"""
 
 
@@ -265,14 +270,15 @@ def shift_quarter(key, by):
 def quarter_table(db, start, end):
     """Per village and council name: confirmed meetings and drafts held in the quarter."""
     counts = {}
-    for r in db.query("""select m.village_code, c.name, sum(m.state != 'draft') as held, sum(m.state = 'draft') as drafts
+    for r in db.query("""select m.village_code, c.name, sum(m.state != 'draft') as held, sum(m.state = 'draft') as drafts,
+            sum(m.state != 'draft' and m.paper) as paper
             from meetings m join councils c on c.uuid = m.council_uuid
             where m.starts_at >= ? and m.starts_at < ? group by m.village_code, c.name""",
                       [start.isoformat(), (end + timedelta(days=1)).isoformat()]):
         counts[r["village_code"], r["name"]] = r
     rows = []
     for v in db["villages"].rows_where(order_by="code"):
-        cells = [counts.get((v["code"], name), {"held": 0, "drafts": 0}) for name in councils.COUNCIL_NAMES]
+        cells = [counts.get((v["code"], name), {"held": 0, "drafts": 0, "paper": 0}) for name in councils.COUNCIL_NAMES]
         unmet = [name for name, cell in zip(councils.COUNCIL_NAMES, cells, strict=True) if not cell["held"]]
         rows.append({"code": v["code"], "name": v["name"], "cells": cells, "unmet": unmet})
     return rows
