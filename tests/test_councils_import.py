@@ -151,6 +151,11 @@ def test_an_xlsx_is_previewed_then_written_on_confirm(app, client, auth, people)
     assert audit_count(app) == 1
     with app.app_context():  # each member audited as well
         assert town(app)["audit"].count_where("record_id in (?, ?)", [resident["uuid"], outsider["uuid"]]) == 2
+    auth.logout()
+    auth.login(CHIHE)  # the town reads the import in its log, in words
+    log = client.get(f"/t/{CHIHE_TOWN}/audit/").text
+    assert "导入红白理事会名单 名单.xlsx：新加入 2 人，已在名单上 0 人" in log
+    assert "新加入" in log and "行数" in log and "filename" not in log and "skipped" not in log
 
 
 @pytest.mark.parametrize("encoding", ["utf-8", "utf-8-sig", "gbk"])

@@ -15,7 +15,10 @@ def _tiles(db, village_code, role):
 COUNCIL = kinds.Kind(name="council", table="councils", label="一约四会", tiles=_tiles,
                      export=(("名称", "name"), ("类别", "kind")),
                      tables={"councils": "一约四会", "council_members": "会的成员"},
-                     fields={"council_uuid": "会", "resident_uuid": "村民", "since": "任职起", "until": "任职止"},
+                     fields={"council_uuid": "会", "resident_uuid": "村民", "since": "任职起", "until": "任职止",
+                             # a roster import's entry (imports.commit)
+                             "council": "会", "filename": "文件", "sha256": "文件指纹", "rows": "行数",
+                             "added": "新加入", "skipped": "已在名单上"},
                      values={"kind": {"council": "四会", "body": "会议"}})
 FEATURE = kinds.Feature("councils", bp, (COUNCIL,))
 
