@@ -106,6 +106,9 @@ ROUTES = {
     "rules.town": ("GET", T + "/rules/", "town county", 200),
     "rules.town_search": ("GET", T + "/rules/search?q=彩礼", "town county", 200),
     "rules.compare": ("GET", T + "/rules/compare", "town county", 200),
+    "rules.import_text": ("GET", V + "/rules/import", "cadre", 409),  # 明星村 has a rulebook: 发起修订 instead
+    "rules.import_check": ("GET", V + "/rules/import/check", "cadre", 409),
+    "rules.import_answer": ("POST", V + "/rules/versions/{rule_version}/town-answer", "town", 422),  # neither answer
     "reviews.index": ("GET", V + "/reviews/", "cadre adviser town", 200),
     "reviews.new": ("GET", V + "/reviews/new", "cadre", 200),
     "reviews.edit": ("GET", V + "/reviews/{review_new}/edit", "cadre", 200),

@@ -22,6 +22,8 @@ NOT_BY_LINK = {
     "rules.new_article": "linked only while a version is drafted (the demo's is at review)",
     "rules.edit_article": "linked only while a version is drafted (the demo's is at review)",
     "rules.start": "linked only when no new version is under way (the demo's is at review)",
+    "rules.import_text": "linked only while a village has no rulebook (every demo village has one)",
+    "rules.import_check": "reached by the import page's form, or from an imported version the town returned",
     "meetings.edition": "linked from minutes once they have been corrected (the demo's have one edition)",
     "desk.figures_json": "JSON for the county page of a server that does not hold the town (towns as shards)",
     "notices.find_receipt": "reached by the 回执号 form on the village's public page",

@@ -79,13 +79,15 @@ RULEBOOK = kinds.Kind(
                         example=_public_example),
     actions={"rule_start": "村规民约·开始", "rule_consultation": "村规民约·征集意见", "rule_draft": "村规民约·草案",
              "rule_review": "村规民约·法律顾问审查", "rule_approval": "村规民约·镇审核", "rule_vote": "村规民约·表决",
-             "rule_filing": "村规民约·备案", "rule_publish": "村规民约·公布"},
+             "rule_filing": "村规民约·备案", "rule_publish": "村规民约·公布", "rule_import": "村规民约·导入原有版本",
+             "rule_import_confirmed": "村规民约·镇确认导入", "rule_import_returned": "村规民约·镇退回导入"},
     tables={"rulebooks": "村规民约", "rule_versions": "村规民约的一版", "rule_steps": "村规民约办理经过",
             "rule_opinions": "村规民约意见"},
     fields={"number": "版本号", "base_number": "修订自", "stage": "办理到", "agenda_item": "议题", "filing_no": "备案号",
+            "origin": "来源", "adopted_on": "原通过日期", "adopted_meeting": "原通过的会议", "return_reason": "镇里退回的理由",
             "filed_on": "备案日期", "published_on": "公布日期", "current_version": "现行版本", "rulebook_uuid": "村规民约",
             "version_uuid": "版本"},
-    values={"stage": LABELS,
+    values={"stage": LABELS, "origin": {"imported": "导入的原有版本"},
             "status": {"open": "待答复", "answered": "已答复", "adopted": "已采纳"}},
     lists=(lists.VERSIONS, lists.ARTICLES),
     demo=kinds.later("villageapp.rules.demo", "build"))
@@ -94,4 +96,4 @@ from . import drafts  # noqa: E402  (the article kind, synced)
 
 FEATURE = kinds.Feature("rules", bp, (RULEBOOK, drafts.ARTICLE))
 
-from . import town, views  # noqa: E402,F401  (views register on bp)
+from . import import_views, town, views  # noqa: E402,F401  (views register on bp)

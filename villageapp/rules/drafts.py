@@ -7,7 +7,8 @@ from werkzeug.datastructures import MultiDict
 from wtforms import HiddenField
 
 from .. import kinds
-from .forms import ArticleForm
+from ..forms import choices
+from .forms import CHAPTERS, ArticleForm
 
 EDITABLE = ("consultation", "draft")
 
@@ -44,6 +45,9 @@ def make_article_form(db, village_code, formdata, record=None, csrf=False):
     if formdata is None:
         formdata = MultiDict([tuple(p) for p in article_payload(record)]) if record else MultiDict()
     form = DraftForm(formdata=formdata, meta={"csrf": csrf})
+    own = [r[0] for r in db.execute("select chapter from rule_articles where version_uuid = ? group by chapter "
+                                    "order by min(sort)", [form.version.data or ""]) if r[0]]
+    form.chapter.choices = [*choices([(c, c) for c in own if c not in CHAPTERS]), *form.chapter.choices]  # an imported text's own chapters
     form.record = record
     form.version_row = next(db["rule_versions"].rows_where("uuid = ? and village_code = ?",
                                                            [form.version.data or "", village_code]), None)

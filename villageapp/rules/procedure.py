@@ -24,9 +24,15 @@ LABELS["published"] = "已公布"
 OWNERS = {key: roles for key, _label, roles in STEPS}
 ROLE_WORDS = {"cadre": "村干部", "adviser": "法律顾问", "town": "镇干部"}
 ORDER = [key for key, _l, _r in STEPS]
+# a rulebook the village adopted before the app, brought in from its text (import_views.py): it does not go through
+# the steps above; the town confirms it (→ published) or returns it with a reason (the cadre fixes it or imports again)
+IMPORT_STAGES = {"imported": ("已有版本，待镇确认", ("town",)), "returned": ("镇里退回，待村里改正后重新提交", ("cadre",))}
+LABELS.update({key: label for key, (label, _roles) in IMPORT_STAGES.items()})
+OWNERS.update({key: roles for key, (_label, roles) in IMPORT_STAGES.items()})
 VOTING_BODIES = ("村民会议", "村民代表会议")
 OUTCOMES = {"done": "完成", "passed": "审查通过", "commented": "提出修改意见", "approved": "审核同意",
-            "returned": "退回修改", "voted": "表决通过", "filed": "已备案", "published": "已公布"}
+            "returned": "退回修改", "voted": "表决通过", "filed": "已备案", "published": "已公布",
+            "confirmed": "确认无误，公布施行"}
 
 
 def next_step(stage):
@@ -36,8 +42,11 @@ def next_step(stage):
 
 def check(version, step, role):
     """Raise StepRefused unless `role` may take `step` on this version now."""
-    if step not in OWNERS:
+    if step not in ORDER:
         raise StepRefused("没有这一步", 404)
+    if version["stage"] in IMPORT_STAGES:
+        raise StepRefused("这是导入的本村原有村规民约，不再走一遍制定程序：由镇里确认或退回。"
+                          "确认公布后要修改，请在村规民约页面点“发起修订”", 409)
     if version["stage"] == "published":
         raise StepRefused("这一版已经公布了。要修改，请在村规民约页面点“发起修订”开始新的一轮", 409)
     if version["stage"] != step:
@@ -164,7 +173,7 @@ def steps(db, version_uuid):
     out = []
     for row in db["rule_steps"].rows_where("version_uuid = ?", [version_uuid], order_by="id"):
         row["comments"] = json.loads(row["comments"] or "{}")
-        row["label"] = LABELS[row["step"]]
+        row["label"] = "镇里确认导入的原有版本" if row["step"] == "imported" else LABELS[row["step"]]
         row["outcome_label"] = OUTCOMES.get(row["outcome"], row["outcome"])
         out.append(row)
     return out

@@ -11,6 +11,10 @@ from .procedure import LABELS, OWNERS
 @access("town", "county", scope="town")
 def town(town):
     rows = search.status(g.db)
+    for r in rows:  # a village's own rulebook brought in (import_views.py): not "办理中", the town's to confirm
+        if r["running"] and r["running"]["stage"] in ("imported", "returned"):
+            r["text"] = f"第 {r['running']['number']} 版：{LABELS[r['running']['stage']]}"
+            r["reminder"] = "导入了本村原有的村规民约，请核对后确认或退回" if r["running"]["stage"] == "imported" else None
     return render_template("rules/town.html", rows=rows, reminders=[r for r in rows if r["reminder"]])
 
 
