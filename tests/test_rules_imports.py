@@ -156,6 +156,15 @@ def test_chinese_numbered_articles_with_arabic_items_inside():
     assert parsed["warnings"] == ["没有找到标题（如“××村村规民约”），请在下面填写"]
 
 
+def test_chinese_numbered_chapters_over_parenthesised_articles():
+    parsed = parse("枫林村村规民约\n一、社会治安\n（一）不准赌博。\n（二）不准吸毒。\n二、森林防火\n(一) 进山不带火种。\n"
+                   "(二) 清明祭扫不烧纸。\n第三章这个词后面是一句话，不是章。")
+    assert shape(parsed) == [("一、社会治安", "（一）", "", "不准赌博。"), ("一、社会治安", "（二）", "", "不准吸毒。"),
+                             ("二、森林防火", "(一)", "", "进山不带火种。"),
+                             ("二、森林防火", "(二)", "", "清明祭扫不烧纸。\n第三章这个词后面是一句话，不是章。")]
+    assert parsed["warnings"] == []
+
+
 # ---- flat lists, items, untidy whitespace -------------------------------------------------------------
 
 def test_flat_list_with_items_blank_lines_indentation_and_crlf():
@@ -194,6 +203,12 @@ def test_numbering_that_skips_repeats_or_goes_back_is_named_and_kept_in_the_text
     assert parsed["warnings"][-1] == "条文从第三条开始，缺少第一条到第二条，请核对"
     parsed = parse("第一章 总则\n第一条 甲。\n第三章 附则\n第二条 乙。")
     assert "第一章之后是第三章，缺少第二章，请核对" in parsed["warnings"]
+
+
+def test_a_text_full_of_numbering_problems_gets_a_short_list_of_warnings():
+    parsed = parse("\n".join(f"第{imports.cn_number(n)}条 甲。" for n in range(1, 200, 2)))
+    assert len(parsed["warnings"]) == imports.MAX_WARNINGS + 1  # no title, 19 of the 99 gaps, and how many more
+    assert parsed["warnings"][-1] == "另外还有 80 处编号问题，请逐条核对"
 
 
 def test_auto_numbering_lost_in_a_paste_is_said_not_guessed():

@@ -17,6 +17,7 @@ MAX_TEXT_CHARS = 200_000          # a rulebook is 3,000–30,000 characters
 MAX_FILE_BYTES = 5 * 1024 * 1024  # checked before decoding anything
 MAX_UNZIPPED_BYTES = 40 * 1024 * 1024   # a .docx's members together, by their declared sizes, before any is read
 MAX_ZIP_MEMBERS = 1000
+MAX_WARNINGS = 20
 
 DOC_REFUSAL = "这是旧版 Word 文件（.doc），请在 WPS 或 Word 里“另存为” .docx 格式再上传，或把全文复制粘贴进来"
 WPS_REFUSAL = "这是 WPS 文字的 .wps 文件，请在 WPS 里“另存为” .docx 格式再上传，或把全文复制粘贴进来"
@@ -333,6 +334,7 @@ ZHANG = re.compile(rf"^第\s*({_NUM})\s*(章|部分|编|节)\s*[:：、.．]?\s*
 TIAO = re.compile(rf"^第\s*({_NUM})\s*条\s*[:：、.．，,]?\s*(.*)$")
 CN_LABEL = re.compile(rf"^([{CN_CHARS}]{{1,5}})\s*([、．.])\s*(.*)$")
 AR_LABEL = re.compile(r"^([0-9０-９]{1,3})\s*([.．](?![0-9０-９])|、)\s*(.*)$")
+PAREN_LABEL = re.compile(r"^[（(]\s*([一二三四五六七八九十百]{1,4}|[0-9０-９]{1,3})\s*([)）])\s*(.*)$")
 TITLE = re.compile(r"(村规民约|乡规民约|居规民约|居民公约|村民公约|社区公约|自治章程|民约|公约|规约)$")
 KNOWN_HEADINGS = {"总则", "分则", "附则", "罚则", "奖惩", "奖惩办法", "违约责任", "奖励与处罚"}
 PUNCTUATION = set("。；;，,：:！!？?、")
@@ -356,8 +358,10 @@ class _Line:
     def __init__(self, text, blank_before):
         self.text, self.blank_before = text, blank_before
         self.kind, self.number, self.label, self.rest = "text", None, "", text
-        for kind, pattern in (("zhang", ZHANG), ("tiao", TIAO), ("cn", CN_LABEL), ("ar", AR_LABEL)):
+        for kind, pattern in (("zhang", ZHANG), ("tiao", TIAO), ("cn", CN_LABEL), ("ar", AR_LABEL), ("paren", PAREN_LABEL)):
             match = pattern.match(text)
+            if kind == "zhang" and match and not _heading_like(match.group(3) or "章"):
+                continue  # 第三章 with a sentence after it is not a chapter heading
             if match and (cn_value(match.group(1)) or 0) > 0:
                 self.kind, self.number = kind, cn_value(match.group(1))
                 self.label = _label(kind, match)
@@ -371,6 +375,8 @@ def _label(kind, match):
         return f"第{numeral}{match.group(2)}"
     if kind == "tiao":
         return f"第{numeral}条"
+    if kind == "paren":
+        return re.sub(r"\s", "", match.string[:match.end(2)])
     return numeral + match.group(2)
 
 
@@ -404,6 +410,8 @@ def parse(text):
     warnings += _chapter_warnings(lines, roles)
     _titles(articles)
     facts = _facts(closing, [line.text for line in lines[:start]], articles)
+    if len(warnings) > MAX_WARNINGS:
+        warnings = [*warnings[:MAX_WARNINGS], f"另外还有 {len(warnings) - MAX_WARNINGS} 处编号问题，请逐条核对"]
     if not articles:
         warnings.append("没有找到任何条文。条文一般写成“第一条……”或“一、……”“1. ……”，请检查贴进来的是不是全文")
     return {"title": lines[title_at].text.strip("《》") if title_at is not None else "",
@@ -429,18 +437,17 @@ def _title_at(lines):
 
 def _levels(lines):
     """(the kind of line that starts an article, the kind that is a numbered chapter heading or None)."""
-    present = [k for k in ("tiao", "cn", "ar") if any(line.kind == k for line in lines)]
+    present = [k for k in ("tiao", "cn", "ar", "paren") if any(line.kind == k for line in lines)]
     if not present:
         return None, None
     if "tiao" in present:
         chapter = next((k for k in ("cn", "ar") if k in present and _chapter_like(lines, k, "tiao")), None)
         return "tiao", chapter
-    if len(present) == 2:
-        for chapter, article in (("cn", "ar"), ("ar", "cn")):
-            if _chapter_like(lines, chapter, article):
-                return article, chapter
-        return next(line.kind for line in lines if line.kind in present), None
-    return present[0], None
+    for chapter, article in (("cn", "ar"), ("ar", "cn"), ("cn", "paren"), ("ar", "paren")):
+        if chapter in present and article in present and _chapter_like(lines, chapter, article):
+            return article, chapter
+    numbered = [k for k in present if k != "paren"] or ["paren"]  # （一） is an item inside an article, unless alone
+    return next(line.kind for line in lines if line.kind in numbered), None
 
 
 def _chapter_like(lines, chapter, article):
@@ -590,6 +597,9 @@ def _namer(kind, label):
         arabic = any(ch.isdigit() for ch in label)
         return lambda n: f"第{n if arabic else cn_number(n)}条"
     sep = label[-1] if label else "、"
+    if kind == "paren":
+        chinese = not any(ch in "0123456789０１２３４５６７８９" for ch in label)
+        return lambda n: f"“{label[0]}{cn_number(n) if chinese else n}{sep}”"
     if kind == "cn":
         return lambda n: f"“{cn_number(n)}{sep}”"
     wide = label[:1] in "０１２３４５６７８９"
