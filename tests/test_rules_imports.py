@@ -303,6 +303,16 @@ def test_docx_with_headings_numbered_paragraphs_and_a_table():
     assert (parsed["adopted_on"], parsed["meeting"]) == ("2023-02-01", "村民会议")
 
 
+def test_docx_tracked_changes_read_as_accepted():
+    document = docx.Document()
+    paragraph = document.add_paragraph("第一条 村民")
+    ns = 'xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main"'
+    paragraph._p.append(parse_xml(f'<w:ins {ns} w:id="1" w:author="a"><w:r><w:t>应当</w:t></w:r></w:ins>'))
+    paragraph._p.append(parse_xml(f'<w:del {ns} w:id="2" w:author="a"><w:r><w:delText>可以</w:delText></w:r></w:del>'))
+    paragraph.add_run("爱护公物。")
+    assert read_file("a.docx", _docx_bytes(document)) == "第一条 村民应当爱护公物。"
+
+
 NUMBERING = ('<w:abstractNum xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main" w:abstractNumId="90">'
              '<w:lvl w:ilvl="0"><w:start w:val="1"/><w:numFmt w:val="chineseCounting"/><w:lvlText w:val="第%1条"/></w:lvl>'
              '<w:lvl w:ilvl="1"><w:start w:val="1"/><w:numFmt w:val="chineseCounting"/><w:lvlText w:val="（%2）"/></w:lvl>'

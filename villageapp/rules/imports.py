@@ -145,7 +145,7 @@ def docx_text(data):
 def _blocks(parent, numbering):
     for child in parent.iterchildren():
         if child.tag == W + "p":
-            yield numbering.label(child) + (child.text or "")
+            yield numbering.label(child) + _paragraph_text(child)
         elif child.tag == W + "tbl":
             yield from _table_rows(child)
         elif child.tag == W + "sdt":
@@ -154,11 +154,21 @@ def _blocks(parent, numbering):
                 yield from _blocks(content, numbering)
 
 
+RUNS = "|".join(f"./{wrapper}w:r" for wrapper in ("", "w:hyperlink/", "w:ins/", "w:moveTo/", "w:smartTag/", "w:fldSimple/",
+                                                  "w:customXml/", "w:sdt/w:sdtContent/"))
+
+
+def _paragraph_text(paragraph):
+    """A paragraph's text with tracked insertions and content controls (python-docx's own .text leaves them out);
+    deleted text stays out."""
+    return "".join(run.text or "" for run in paragraph.xpath(RUNS))
+
+
 def _table_rows(table):
     for row in table.iterchildren(W + "tr"):
         cells = []
         for cell in row.iterchildren(W + "tc"):
-            text = " ".join(t for t in ((p.text or "").strip() for p in cell.iter(W + "p")) if t)
+            text = " ".join(t for t in (_paragraph_text(p).strip() for p in cell.iter(W + "p")) if t)
             if text and (not cells or cells[-1] != text):
                 cells.append(text)
         if cells:
