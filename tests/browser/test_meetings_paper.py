@@ -2,11 +2,11 @@
 fills the form from the paper, forgets 实到人数 (told by the field; what was typed and the two photos chosen are still
 there), adds one more decision, saves, and sees the record marked 补录 with its photos. The form, its error screen and
 the record pass the machine checks of every screen (axe, width, tap targets, no English), also in 大字模式."""
-import io
 import re
 from datetime import timedelta
 
 import pytest
+from conftest import MINGXING, MINGXING_VILLAGE, PASSWORD
 from PIL import Image
 from playwright.sync_api import expect
 
@@ -14,8 +14,6 @@ from villageapp.clock import today
 
 from . import screens
 from .test_public import login
-
-from conftest import MINGXING, MINGXING_VILLAGE, PASSWORD
 
 pytestmark = pytest.mark.browser
 
