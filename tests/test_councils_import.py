@@ -338,7 +338,7 @@ def formulas():
 
 @pytest.mark.parametrize("filename, data, words", [
     ("名单.xlsx", png(), "Excel 文件打不开"),  # a picture renamed .xlsx
-    ("名单.xlsx", zip_bomb(), "解开后太大"),
+    ("名单.xlsx", zip_bomb(), "解开后太大（64 MB，上限 30 MB），不像一份名单"),
     ("名单.xls", b"\xd0\xcf\x11\xe0" + bytes(200), "旧版 Excel（.xls）"),
     ("名单.csv", b"", "文件是空的"),
     ("名单.csv", bytes(100), "文件打不开"),

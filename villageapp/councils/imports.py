@@ -104,7 +104,10 @@ def read_sheet(filename, data):
                          "请把名单复制到一个新建的表格里，另存为 .xlsx 再上传。")
     if not data:
         raise SheetError("文件是空的，没有读到任何内容。")
-    lines = list(enumerate(read_rows(filename, data, MAX_ROWS + HEADER_SEARCH_ROWS + 1), start=1))
+    try:
+        lines = list(enumerate(read_rows(filename, data, MAX_ROWS + HEADER_SEARCH_ROWS + 1), start=1))
+    except SheetError as error:  # the household import's words, said of a roster
+        raise SheetError(str(error).replace("户籍名册", "名单")) from None
     start = columns = None
     for position, (line, cells) in enumerate(lines[:HEADER_SEARCH_ROWS]):
         found = {}
