@@ -327,16 +327,24 @@ def test_docx_word_auto_numbering_is_read_back():
     numbering.insert(0, parse_xml(NUMBERING))
     numbering.append(parse_xml('<w:num xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main" '
                                'w:numId="90"><w:abstractNumId w:val="90"/></w:num>'))
-    for text, level in [("村民应当遵守法律。", 0), ("村民不得：", 0), ("赌博；", 1), ("吸毒。", 1), ("本约自公布之日起施行。", 0)]:
+    # a second list on the same definition counts on (Word's 继续编号), a third one starts again (重新开始编号)
+    numbering.append(parse_xml('<w:num xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main" '
+                               'w:numId="91"><w:abstractNumId w:val="90"/></w:num>'))
+    numbering.append(parse_xml('<w:num xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main" '
+                               'w:numId="92"><w:abstractNumId w:val="90"/>'
+                               '<w:lvlOverride w:ilvl="0"><w:startOverride w:val="1"/></w:lvlOverride></w:num>'))
+    paragraphs = [("村民应当遵守法律。", 0, 90), ("村民不得：", 0, 90), ("赌博；", 1, 90), ("吸毒。", 1, 90),
+                  ("本约自公布之日起施行。", 0, 91), ("另一份的第一条。", 0, 92)]
+    for text, level, num in paragraphs:
         paragraph = document.add_paragraph(text)
         paragraph._p.get_or_add_pPr().append(parse_xml(
             '<w:numPr xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main">'
-            f'<w:ilvl w:val="{level}"/><w:numId w:val="90"/></w:numPr>'))
+            f'<w:ilvl w:val="{level}"/><w:numId w:val="{num}"/></w:numPr>'))
     document.add_paragraph("自动编号", style="List Number")
     text = read_file("梨花村.docx", _docx_bytes(document))
     assert text.splitlines()[1:] == ["第一条 村民应当遵守法律。", "第二条 村民不得：", "（一）赌博；", "（二）吸毒。",
-                                     "第三条 本约自公布之日起施行。", "1.自动编号"]
-    assert [a["label"] for a in parse(text)["articles"]] == ["第一条", "第二条", "第三条"]
+                                     "第三条 本约自公布之日起施行。", "第一条 另一份的第一条。", "1.自动编号"]
+    assert [a["label"] for a in parse(text)["articles"]] == ["第一条", "第二条", "第三条", "第一条"]
 
 
 # ---- refused: a clear Chinese reason, never a crash -----------------------------------------------------

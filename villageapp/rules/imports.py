@@ -177,10 +177,11 @@ def _table_rows(table):
 
 class _Numbering:
     """Word's automatic numbering (第一条, 一、, 1.) is not in a paragraph's text: this puts it back, counting
-    each list's levels as Word does (a deeper level starts again when a higher one moves on)."""
+    each list's levels as Word does: lists sharing a definition count on together unless one says where it starts
+    again (startOverride), and a deeper level starts again when a higher one moves on."""
 
     def __init__(self, document):
-        self.formats, self.counters, self.styles = {}, {}, {}
+        self.abstract, self.nums, self.counters, self.styles, self.started = {}, {}, {}, {}, set()
         try:
             part = document.part.numbering_part
         except (KeyError, NotImplementedError, AttributeError):
@@ -193,17 +194,18 @@ class _Numbering:
             self.styles[node.get(W + "styleId")] = (num, _val(node, "basedOn"))
 
     def _read(self, root):
-        abstract = {}
         for node in root.iterchildren(W + "abstractNum"):
             levels = {}
             for lvl in node.iterchildren(W + "lvl"):
                 levels[_int(lvl.get(W + "ilvl"), 0)] = (
                     _int(_val(lvl, "start"), 1), _val(lvl, "numFmt") or "decimal", _val(lvl, "lvlText") or "")
-            abstract[node.get(W + "abstractNumId")] = levels
+            self.abstract[node.get(W + "abstractNumId")] = levels
         for node in root.iterchildren(W + "num"):
-            ref = node.find(W + "abstractNumId")
-            if ref is not None and ref.get(W + "val") in abstract:
-                self.formats[node.get(W + "numId")] = abstract[ref.get(W + "val")]
+            ref = _val(node, "abstractNumId")
+            if ref in self.abstract:
+                restarts = {_int(o.get(W + "ilvl"), 0): _int(_val(o, "startOverride"), 1)
+                            for o in node.iterchildren(W + "lvlOverride") if _val(o, "startOverride") is not None}
+                self.nums[node.get(W + "numId")] = (ref, restarts)
 
     def _style_numbering(self, style_id):
         """(numId, ilvl) a paragraph style gives (Word's 列表编号 styles, headings with numbering), via basedOn."""
@@ -225,10 +227,13 @@ class _Numbering:
         num_id = _val(num, "numId") if num is not None else None
         num_id = num_id or style_num
         level = _int(_val(num, "ilvl") if num is not None and _val(num, "ilvl") is not None else level, 0)
-        levels = self.formats.get(num_id)
-        if not levels or level not in levels:
+        if num_id not in self.nums or level not in self.abstract[self.nums[num_id][0]]:
             return ""
-        counts = self.counters.setdefault(num_id, {})
+        ref, restarts = self.nums[num_id]
+        levels, counts = self.abstract[ref], self.counters.setdefault(ref, {})
+        if num_id not in self.started:
+            self.started.add(num_id)
+            counts.update({k: start - 1 for k, start in restarts.items()})
         for deeper in [k for k in counts if k > level]:
             del counts[deeper]
         counts[level] = counts.get(level, levels[level][0] - 1) + 1
