@@ -238,7 +238,8 @@ def test_a_photo_of_another_village_or_not_on_the_server_is_refused(app, client,
 
 def test_hostile_posts_answer_4xx_in_chinese(app, client, auth):
     auth.login(MINGXING)
-    assert post(client, auth, fields(app, uuid="not-a-uuid")).status_code == 422
+    broken = post(client, auth, fields(app, uuid="not-a-uuid"))
+    assert broken.status_code == 422 and "表单编号有误" in broken.text and 'value="not-a-uuid"' not in broken.text
     no_csrf = client.post(PAPER, data=fields(app), content_type="multipart/form-data")
     assert no_csrf.status_code == 400 and "刷新" in no_csrf.text
     many = {**fields(app), **{f"decisions-{i}-title": "事" for i in range(200)}}

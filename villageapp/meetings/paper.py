@@ -168,6 +168,8 @@ def paper(village):
     if problems:
         form.photo_files.errors = list(form.photo_files.errors) + problems
     if not ok or problems:
+        if form.uuid.errors:  # a broken form number (not made by this page): the page sent again makes a new record
+            form.uuid.data = records.new_uuid()
         return render_template("meetings/paper_form.html", form=form), 422
     try:
         row, created = save_paper(g.db, village, form, current_user.username)
