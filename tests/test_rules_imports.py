@@ -208,7 +208,7 @@ def test_numbering_that_skips_repeats_or_goes_back_is_named_and_kept_in_the_text
 def test_a_text_full_of_numbering_problems_gets_a_short_list_of_warnings():
     parsed = parse("\n".join(f"第{imports.cn_number(n)}条 甲。" for n in range(1, 200, 2)))
     assert len(parsed["warnings"]) == imports.MAX_WARNINGS + 1  # no title, 19 of the 99 gaps, and how many more
-    assert parsed["warnings"][-1] == "另外还有 80 处编号问题，请逐条核对"
+    assert parsed["warnings"][-1] == "另外还有 80 处问题，请逐条核对编号"
 
 
 def test_auto_numbering_lost_in_a_paste_is_said_not_guessed():
@@ -247,6 +247,13 @@ def test_closing_facts(closing, adopted, meeting, effective):
     parsed = parse("第一条 甲。\n第二条 乙。\n" + closing)
     assert parsed["closing"] == closing
     assert (parsed["adopted_on"], parsed["meeting"], parsed["effective_on"]) == (adopted, meeting, effective)
+
+
+def test_dates_in_ordinary_articles_are_not_taken_for_the_adoption():
+    parsed = parse("第一条 2015年6月1日以前经村民会议讨论通过的宅基地，按原规定办理。\n第二条 本约自公布之日起施行。")
+    assert (parsed["adopted_on"], parsed["effective_on"]) == (None, None)
+    parsed = parse("第一条 甲。\n第二条 本约经2016年5月4日村民会议讨论通过，自公布之日起施行。")
+    assert (parsed["adopted_on"], parsed["meeting"]) == ("2016-05-04", "村民会议")
 
 
 def test_filing_number_and_adoption_under_the_title():

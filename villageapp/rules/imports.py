@@ -356,7 +356,8 @@ PUNCTUATION = set("。；;，,：:！!？?、")
 TERMINAL = ("。", "；", ";", "！", "!", "？", "?", "”", "」", "）", ")")
 BRACKETED = re.compile(r"^[（(【\[].*[）)】\]]$")
 PREAMBLE_START = re.compile(r"^(为了|为|根据|依据|按照)")
-CLOSING_WORDS = re.compile(r"^(本|此|以上)(村规民约|乡规民约|居民公约|村民公约|公约|规约|民约|章程|约)|起施行|起实施|起执行|起生效"
+SELF_REFERENCE = re.compile(r"^(本|此|以上)(村规民约|乡规民约|居民公约|村民公约|公约|规约|民约|章程|约)")
+CLOSING_WORDS = re.compile(SELF_REFERENCE.pattern + r"|起施行|起实施|起执行|起生效"
                            r"|之日起|讨论通过|表决通过|会议通过|负责解释|解释权|备案")
 SIGNATURE = re.compile(r"^[^。，,；;]{0,30}(村民委员会|村委会|居民委员会|居委会|委员会|党支部|党总支|人民政府|村|社区)"
                        r"\s*([（(](盖章|章|印)[）)])?$")
@@ -426,7 +427,7 @@ def parse(text):
     _titles(articles)
     facts = _facts(closing, [line.text for line in lines[:start]], articles)
     if len(warnings) > MAX_WARNINGS:
-        warnings = [*warnings[:MAX_WARNINGS], f"另外还有 {len(warnings) - MAX_WARNINGS} 处编号问题，请逐条核对"]
+        warnings = [*warnings[:MAX_WARNINGS], f"另外还有 {len(warnings) - MAX_WARNINGS} 处问题，请逐条核对编号"]
     if not articles:
         warnings.append("没有找到任何条文。条文一般写成“第一条……”或“一、……”“1. ……”，请检查贴进来的是不是全文")
     return {"title": lines[title_at].text.strip("《》") if title_at is not None else "",
@@ -666,7 +667,8 @@ def _facts(closing, preamble, articles):
     """adopted_on, meeting, effective_on (and filing_no, filed_on if written) from the closing lines; if they say
     nothing, from the parenthesised lines under the title, then from the last articles (附则)."""
     facts = {"adopted_on": None, "meeting": None, "effective_on": None, "filing_no": None, "filed_on": None}
-    sources = [closing, [t for t in preamble if BRACKETED.match(t)], [a["body"] for a in articles[-3:]]]
+    about_itself = [part for a in articles[-3:] for part in re.split(r"[。；;\n]", a["body"]) if SELF_REFERENCE.match(part.strip())]
+    sources = [closing, [t for t in preamble if BRACKETED.match(t)], about_itself]
     for source in sources:
         found = _facts_in("\n".join(source))
         for key, value in found.items():
