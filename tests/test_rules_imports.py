@@ -149,6 +149,13 @@ def test_chinese_numbered_chapters_over_arabic_numbered_articles():
     assert parsed["effective_on"] is None
 
 
+def test_chapters_may_start_again_at_one_or_count_on():
+    parsed = parse("一、总则\n1. 全体村民适用。\n2. 外来人员参照。\n二、治安\n3. 不准赌博。\n4. 不准吸毒。\n三、附则\n"
+                   "1. 村委会负责解释。\n3. 公布之日起施行。")
+    assert [a["label"] for a in parsed["articles"]] == ["1.", "2.", "3.", "4.", "1.", "3."]
+    assert parsed["warnings"][1:] == ["「三、附则」里：“1.”之后是“3.”，缺少“2.”，请核对"]
+
+
 def test_chinese_numbered_articles_with_arabic_items_inside():
     parsed = parse("一、村民应当：\n1. 遵守法律；\n2. 爱护公物。\n二、村民不得：\n1. 赌博；\n2. 吸毒。")
     assert shape(parsed) == [("", "一、", "", "村民应当：\n1. 遵守法律；\n2. 爱护公物。"),

@@ -588,9 +588,9 @@ def _numbering_warnings(articles, kind):
     for a in numbered:
         scope = a["chapter"] if restarts else ""
         where = f"「{scope}」里：" if scope else ""
-        if prev is not None and restarts and scope != prev[1]:
-            prev = None
         n = a["number"]
+        if prev is not None and restarts and scope != prev[1] and n == 1:
+            prev = None  # a chapter may start again at 1 or count on from the chapter before
         seen[(scope, n)] = seen.pop((scope, n), 0) + 1  # re-inserted: repeats are named in the order they repeat
         expected = 1 if prev is None else prev[0] + 1
         if n > expected:
