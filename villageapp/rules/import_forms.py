@@ -33,7 +33,7 @@ def _text(value):
 
 class ImportForm(Form):
     text = TextAreaField("把村规民约全文复制粘贴到这里", filters=[_text])
-    file = FileField("或者选一个文件（.docx 或 .txt）")
+    file = FileField("或者选一个文件（Word 文件或文本文件）")
 
 
 class ArticleRow(RowForm):
