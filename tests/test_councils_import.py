@@ -225,6 +225,20 @@ def test_a_resident_not_in_the_register_is_a_row_error_and_nothing_is_written(ap
     assert len(roster(app, council)) == before
 
 
+def test_an_outside_member_has_no_resident_link_even_when_a_resident_shares_the_name(app, client, auth, people):
+    council = council_row(app, "村民议事会")
+    auth.login(MINGXING)
+    page = upload(client, auth, council, csv_bytes([HEADER, ["司马春燕", "成员", "", "13800001111", "否"],
+                                                    ["包村干部李", "成员", "", "", "否"]]), "名单.csv")
+    assert "新加入：2 人" in page.text and "同名的人，请选是哪一位" not in page.text
+    assert "户籍名册里也有叫司马春燕的村民；这一行填了“否”，按非本村户籍的人加入" in page.text
+    assert confirm(client, auth, council, page).status_code == 302
+    rows = roster(app, council)
+    assert rows["司马春燕", "成员"]["resident_uuid"] is None and rows["包村干部李", "成员"]["resident_uuid"] is None
+    assert rows["司马春燕", "成员"]["note"] == "电话 13800001111"
+    assert "非本村户籍" in client.get(f"{V}/councils/{council['uuid']}").text
+
+
 def test_one_bad_row_and_nothing_is_written(app, client, auth, people):
     council = council_row(app)
     auth.login(MINGXING)

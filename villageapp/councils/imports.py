@@ -243,6 +243,8 @@ def check(db, council, rows, choices=None):
             continue
         if row.local:
             _match(row, by_name.get(row.name, []), cells.get("group", ""), choices.get(number))
+        elif row.name in by_name:
+            row.remarks.append(f"户籍名册里也有叫{row.name}的村民；这一行填了“否”，按非本村户籍的人加入")
         if row.status == "ambiguous":
             continue
         key = ("resident", row.resident["uuid"]) if row.resident else ("other", row.name)
