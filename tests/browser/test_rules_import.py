@@ -6,6 +6,7 @@ targets, no English), the check screen also in 大字模式."""
 import re
 
 import pytest
+from conftest import CHIHE, CHIHE_TOWN, PASSWORD
 from playwright.sync_api import expect
 
 from villageapp import auth as accounts
@@ -13,8 +14,6 @@ from villageapp import registry, store
 
 from . import screens
 from .test_public import login
-
-from conftest import CHIHE, CHIHE_TOWN, PASSWORD
 
 pytestmark = pytest.mark.browser
 
