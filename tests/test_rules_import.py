@@ -278,6 +278,13 @@ def test_empty_paste_and_paste_with_no_numbers(app, cadre):
     page = paste(cadre, "村民应当爱护环境。\n垃圾入桶。")
     assert page.status_code == 200 and "请特别看一下" in page.text and "条文编号" in page.text
     assert [b for _c, b in rows_on(page.text)] == ["村民应当爱护环境。", "垃圾入桶。"]
+    page = press(cadre, page.text, "merge-1")
+    assert "条文编号" in page.text and body_of(page.text, 0) == "村民应当爱护环境。\n垃圾入桶。"  # the warning stays
+    # a text pasted and a file chosen: which one? asked by the file field, the pasted text kept in its box
+    both = cadre.post(f"{W}/rules/import", data={"csrf_token": token(cadre), "text": TEXT,
+                                                 "file": (io.BytesIO(TEXT.encode()), "村规民约.txt")},
+                      content_type="multipart/form-data")
+    assert both.status_code == 422 and "只用一样" in both.text and fields(both.text)["text"] == TEXT.strip()
     assert versions(app) == []
 
 

@@ -88,6 +88,7 @@ def import_check(village):
     form = CheckForm(meta={"csrf": False})
     valid = form.validate()
     action = request.form.get("action", "")
+    warnings = [w[:300] for w in request.form.getlist("warning")[:50]]  # the reading's warnings, kept on the screen
     if action == "confirm":
         if valid and not missing(form):
             try:
@@ -96,7 +97,7 @@ def import_check(village):
                 return _refused(str(refused))
             flash("已经导入，等镇里确认。镇里确认后，村务公开页上就能看到全文", "ok")
             return redirect(url_for("rules.version", village=village, uuid=version["uuid"]))
-        return _check_page(form, returned=returned, status=422)
+        return _check_page(form, warnings, returned, status=422)
     facts = form_data(form)
     at, message, ok = apply(facts["articles"], action)
     form = _rebuilt(facts)
@@ -105,7 +106,7 @@ def import_check(village):
         target.errors = [*target.errors, message]
     elif message and not ok:
         form.title.errors = [*form.title.errors, message]
-    return _check_page(form, returned=returned, status=200 if ok or not message else 422,
+    return _check_page(form, warnings, returned, status=200 if ok or not message else 422,
                        done=(at, message) if ok else None)
 
 
