@@ -440,6 +440,37 @@ def test_binary_junk_named_txt_is_refused():
     assert "编码认不出来" in refused("村规民约.txt", bytes(range(1, 32)) * 40)
 
 
+SENTENCES = ["村民应当爱护公共设施。", "不得在河道里倒垃圾；", "违反的，由村民委员会批评教育。", "各户门前实行三包，门前要干净。",
+             "（一）按时缴纳卫生费；", "1) 不准赌博；", "①年终评比；", "第三方的意见也要听取。", "2019年3月15日以后新建的房屋。"]
+HEADINGS = ["总则", "社会治安", "林地管理", "婚姻家庭", "环境卫生", "附则"]
+STYLES = ["第章第条", "标题一、", "一、1."]
+
+
+@settings(max_examples=120, deadline=None)
+@given(st.sampled_from(STYLES),
+       st.lists(st.tuples(st.sampled_from(HEADINGS), st.lists(st.lists(st.sampled_from(SENTENCES), min_size=1, max_size=3),
+                                                              min_size=1, max_size=4)), min_size=1, max_size=5))
+def test_generated_rulebooks_in_each_shape_are_read_back_exactly(style, chapters):
+    """Well-formed texts of each shape, built from pieces: the exact chapters, labels and bodies, and no warnings."""
+    lines, expected, n = ["试验村村规民约", "为了试验，制定本村规民约。"], [], 0
+    for c, (heading, articles) in enumerate(chapters, 1):
+        chapter = {"第章第条": f"第{imports.cn_number(c)}章 {heading}", "标题一、": heading,
+                   "一、1.": f"{imports.cn_number(c)}、{heading}"}[style]
+        lines.append(chapter)
+        for a, sentences in enumerate(articles, 1):
+            n += 1
+            label = {"第章第条": f"第{imports.cn_number(n)}条", "标题一、": f"{imports.cn_number(n)}、", "一、1.": f"{a}."}[style]
+            lines.append(label + ("" if style == "标题一、" else " ") + sentences[0])
+            lines.extend(sentences[1:])
+            expected.append((chapter, label, "", "\n".join(sentences)))
+    lines += ["试验村村民委员会", "2024年5月6日"]
+    parsed = parse("\n".join(lines))
+    assert (parsed["title"], parsed["preamble"]) == ("试验村村规民约", "为了试验，制定本村规民约。")
+    assert shape(parsed) == expected
+    assert parsed["closing"] == "试验村村民委员会\n2024年5月6日" and parsed["adopted_on"] == "2024-05-06"
+    assert parsed["warnings"] == []
+
+
 @settings(max_examples=150, deadline=None)
 @given(st.text(alphabet=st.sampled_from(list("第一二十百条章、.．1234567890（）()①：:【】。\n\r\t\u3000 村规民约总则附则通过年月日起施行") + ["〇"]),
                max_size=300))

@@ -348,7 +348,7 @@ _NUM = rf"[{CN_CHARS}0-9０-９]{{1,6}}"
 ZHANG = re.compile(rf"^第\s*({_NUM})\s*(章|部分|编|节)\s*[:：、.．]?\s*(.*)$")
 TIAO = re.compile(rf"^第\s*({_NUM})\s*条\s*[:：、.．，,]?\s*(.*)$")
 CN_LABEL = re.compile(rf"^([{CN_CHARS}]{{1,5}})\s*([、．.])\s*(.*)$")
-AR_LABEL = re.compile(r"^([0-9０-９]{1,3})\s*([.．](?![0-9０-９])|、)\s*(.*)$")
+AR_LABEL = re.compile(r"^([0-9０-９]{1,3})\s*([.．](?!(?![0-9０-９]{4}年)[0-9０-９])|、)\s*(.*)$")  # not 1.5米; 1.2019年 is
 PAREN_LABEL = re.compile(r"^[（(]\s*([一二三四五六七八九十百]{1,4}|[0-9０-９]{1,3})\s*([)）])\s*(.*)$")
 TITLE = re.compile(r"(村规民约|乡规民约|居规民约|居民公约|村民公约|社区公约|自治章程|民约|公约|规约)$")
 KNOWN_HEADINGS = {"总则", "分则", "附则", "罚则", "奖惩", "奖惩办法", "违约责任", "奖励与处罚"}
@@ -511,9 +511,13 @@ def _closing_like(line):
     text = line.text.strip("（）()")
     if line.kind != "text":
         return False
-    if DATE.match(text) and len(text) <= 25:
-        return True
-    return bool(SIGNATURE.match(text) or CLOSING_WORDS.search(text))
+    return _date_line(text) or bool(SIGNATURE.match(text) or CLOSING_WORDS.search(text))
+
+
+def _date_line(text):
+    """A line that is a date (2019年3月15日, 二〇一九年三月十五日通过), not a sentence that starts with one."""
+    match = DATE.match(text.strip("（）()"))
+    return bool(match) and len(text.strip("（）()")) - match.end() <= 4 and not PUNCTUATION.intersection(text)
 
 
 def _closing_at(lines, roles):
@@ -523,7 +527,7 @@ def _closing_at(lines, roles):
     while at - 1 > last and _closing_like(lines[at - 1]):
         at -= 1
     if at < len(lines) and 0 <= at - 1 and roles[at - 1] == "chapter":
-        while at < len(lines) and not (DATE.match(lines[at].text.strip("（）()")) or SIGNATURE.match(lines[at].text)):
+        while at < len(lines) and not (_date_line(lines[at].text) or SIGNATURE.match(lines[at].text)):
             at += 1  # 附则 then its unnumbered sentences: those belong to the chapter, not to the closing lines
     return at
 
