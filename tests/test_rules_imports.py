@@ -427,6 +427,25 @@ def test_docx_zip_bomb_is_refused_by_its_declared_sizes_before_decompressing():
     assert "解开后太大" in refused("村规民约.docx", data)
 
 
+def test_docx_with_an_entity_bomb_is_not_expanded():
+    good = _docx_bytes(docx.Document())
+    entities = '<!DOCTYPE w:document [<!ENTITY a "哈哈哈哈哈哈哈哈哈哈">' + "".join(
+        f'<!ENTITY {chr(98 + i)} "' + f"&{chr(97 + i)};" * 10 + '">' for i in range(9)) + "]>"
+    out = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(good)) as source, zipfile.ZipFile(out, "w") as archive:
+        for info in source.infolist():
+            data = source.read(info)
+            if info.filename == "word/document.xml":
+                data = data.decode().replace("?>", "?>" + entities, 1).replace("<w:body>", "<w:body><w:p><w:r><w:t>&j;</w:t></w:r></w:p>")
+            archive.writestr(info.filename, data)
+    try:
+        text = read_file("村规民约.docx", out.getvalue())
+    except ImportRefused as refusal:
+        assert "不是有效的 Word 文件" in str(refusal)
+    else:
+        assert len(text) < 1000
+
+
 def test_twenty_megabytes_of_text_is_refused():
     big = "第一条 甲。\n" * (20 * 1024 * 1024 // 16)
     assert "太大" in refused("村规民约.txt", big.encode())
