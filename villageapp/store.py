@@ -769,3 +769,9 @@ def m016_rule_imports(db):
 def m017_paper_meetings(db):
     # 补录: minutes of a past meeting kept on paper, entered afterwards (fewer fields, the photos of the pages as the record)
     db["meetings"].add_column("paper", int, not_null_default=0)
+
+
+@town_migrations()
+def m018_paper_meeting_notes(db):
+    # the 备注 of a 补录 (where the paper original is kept, what is missing from it)
+    db["meetings"].add_column("paper_note", str)

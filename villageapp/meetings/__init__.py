@@ -121,7 +121,7 @@ MEETING = kinds.Kind(
             "attendees": "到会", "others": "列席", "absentees": "缺席", "present": "实到人数", "eligible": "应到人数",
             "eligible_basis": "应到人数依据", "agenda": "议题", "photos": "照片", "edition": "版次",
             "confirmed_at": "确认时间", "confirmed_by": "确认人", "amend_reason": "更正理由", "meeting_uuid": "会议",
-            "paper": "补录"},
+            "paper": "补录", "paper_note": "补录备注"},
     actions={"paper": "补录纸质会议记录"},
     values={"state": {"draft": "草稿", "confirmed": "已确认", "amended": "已更正"},
             "eligible_basis": BASES, "paper": {0: "否", 1: "是，照纸质记录补录"}},

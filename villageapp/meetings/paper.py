@@ -5,8 +5,7 @@ One step, no draft: the signed paper is the record and the photos are its copy, 
 (state 'confirmed', 第 1 版, paper=1). A typing mistake is put right like any confirmed minutes, by 更正 (a new
 edition with a reason; the paper=1 mark stays). The page is a plain form (online: the photos must reach the server);
 photos chosen are kept on the server on every post, so an error or "再加一件" never makes the cadre choose them again.
-The optional 备注 has no column of its own: it is the summary of the record's audit entry (action "paper"), which is
-kept for good and shown on the minutes page (paper_note)."""
+The optional 备注 (where the paper original is kept, what it lacks) is the row's paper_note, shown on the minutes page."""
 import json
 from datetime import date
 
@@ -107,7 +106,7 @@ def paper_columns(form, actor):
             "attendees": "[]", "others": "[]", "absentees": "[]", "present": form.present.data,
             "eligible": form.eligible.data, "eligible_basis": quorum.bases_for(council["name"])[0],
             "agenda": json.dumps(agenda, ensure_ascii=False), "photos": json.dumps(form.photos.data, ensure_ascii=False),
-            "confirmed_at": now_iso(), "confirmed_by": actor}
+            "confirmed_at": now_iso(), "confirmed_by": actor, "paper_note": (form.note.data or "").strip() or None}
 
 
 def save_paper(db, village_code, form, actor):
@@ -122,15 +121,6 @@ def save_paper(db, village_code, form, actor):
             attachments.link(db, "meetings", row["uuid"], village_code, form.photos.data, actor)
             data.keep_edition(db, row)
     return row, created
-
-
-@bp.app_template_global("paper_note")
-def paper_note(uuid, db=None):
-    """The 备注 given when the record was entered from paper ("" when none); in a template: paper_note(m.uuid)."""
-    found = (db or g.db).execute("select summary from audit where record_id = ? and [table] = 'meetings' and action = 'paper' "
-                       "order by id limit 1", [uuid]).fetchone()
-    summary = found[0] if found else ""
-    return summary[len(NOTE_PREFIX) + len("；备注："):] if summary and summary.startswith(NOTE_PREFIX + "；备注：") else ""
 
 
 def _store_chosen(form, village_code):
