@@ -1,6 +1,6 @@
-"""Reading a village's existing 村规民约 (villageapp/rules/imports.py and its import_docx, import_parse, import_text; issue 15): every shape of text written for
-these tests (none copied from a real village), .docx files made here with python-docx, GBK and UTF-8-BOM .txt, and
-the malformed files a cadre may pick by mistake."""
+"""Reading a village's existing 村规民约 (villageapp/rules/imports.py with import_docx, import_parse, import_text;
+issue 15): every shape of text written for these tests (none copied from a real village), .docx files made here with
+python-docx, GBK and UTF-8-BOM .txt, and the malformed files a cadre may pick by mistake."""
 import io
 import zipfile
 
