@@ -192,7 +192,7 @@ def test_paste_check_merge_split_chapters_title_then_confirm(app, cadre):
     [version] = versions(app)
     assert (version["number"], version["stage"], version["origin"], version["adopted_on"], version["filing_no"],
             version["filed_on"]) == (1, "imported", "imported", "2019-03-15", "池河村规备〔2019〕5号", "2019-04-02")
-    assert version["reason"].startswith("为了加强村民自治")
+    assert version["preamble"].startswith("为了加强村民自治") and version["reason"] is None
     assert articles(app, version["uuid"]) == [
         ("第一章 总则", 10, None, "本村村民应当遵守国家法律法规，爱党爱国。"),
         ("第一章 总则", 20, None, "遵守本村规民约。"),
@@ -378,6 +378,9 @@ def test_an_amendment_diffs_against_the_imported_version(app, cadre):
     assert r.status_code == 302
     new = versions(app)[-1]
     assert (new["number"], new["base_number"], new["origin"]) == (2, 1, None)
+    assert new["preamble"] == versions(app)[0]["preamble"] and new["preamble"].startswith("为了加强村民自治")
+    assert new["reason"] == "降低宴席标准"
+    assert new["preamble"] in cadre.get(f"{W}/rules/versions/{new['uuid']}").text
     db = _db(app)
     thrift = next(db["rule_articles"].rows_where("version_uuid = ? and sort = 50", [new["uuid"]]))
     db.close()

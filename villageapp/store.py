@@ -775,3 +775,10 @@ def m017_paper_meetings(db):
 def m018_paper_meeting_notes(db):
     # the 备注 of a 补录 (where the paper original is kept, what is missing from it)
     db["meetings"].add_column("paper_note", str)
+
+
+@town_migrations()
+def m019_rule_preamble(db):
+    # a rulebook's preamble (为了……，制定本村规民约) is part of its text: each version keeps it, an amendment copies it
+    db["rule_versions"].add_column("preamble", str)
+    db.execute("update rule_versions set preamble = reason, reason = null where origin = 'imported'")

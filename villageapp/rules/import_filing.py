@@ -40,7 +40,7 @@ def file_import(db, village, facts, actor):
         book = data.ensure_rulebook(db, village, actor)
         if book["title"] != facts["title"]:
             records.update(db, "rulebooks", book["uuid"], {"title": facts["title"]}, actor, summary="导入：村规民约标题")
-        columns = {"stage": "imported", "origin": "imported", "reason": facts["preamble"] or None,
+        columns = {"stage": "imported", "origin": "imported", "preamble": facts["preamble"] or None,
                    "adopted_on": facts["adopted_on"].isoformat(), "adopted_meeting": facts["adopted_meeting"],
                    "filing_no": facts["filing_no"] or None,
                    "filed_on": facts["filed_on"].isoformat() if facts["filed_on"] else None, "return_reason": None}

@@ -81,7 +81,7 @@ def from_parse(parsed):
 
 def from_version(book, version, articles):
     """The check screen again from a version the town returned: the cadre corrects it and submits it again."""
-    return {"title": book["title"], "preamble": version["reason"] or "",
+    return {"title": book["title"], "preamble": version["preamble"] or "",
             "articles": [{"chapter": a["chapter"] or "", "label": "", "title": a["title"] or "", "body": a["body"],
                           "new_chapter": ""} for a in articles],
             "adopted_on": date.fromisoformat(version["adopted_on"]) if version["adopted_on"] else None,
