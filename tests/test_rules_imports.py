@@ -506,3 +506,13 @@ def test_read_file_refuses_or_reads_any_bytes(data, name):
         assert isinstance(read_file(name, data), str)
     except ImportRefused as refusal:
         assert str(refusal)
+
+
+@pytest.mark.parametrize("line, number", [
+    ("本村规民约经2020年4月18日村民代表会议讨论通过，报镇人民政府备案（备案号：城规备〔2020〕12号），自公布之日起施行。", "城规备〔2020〕12号"),
+    ("本约经村民会议通过，备案号：石民备(2021)3号。", "石民备(2021)3号"),
+    ("本约经村民会议通过（备案编号 2019-07）。", "2019-07"),
+])
+def test_a_filing_number_in_brackets_keeps_its_own_brackets_only(line, number):
+    text = "某村村规民约\n第一条 村民应遵守法律。\n第二条 邻里和睦。\n" + line
+    assert imports.parse(text)["filing_no"] == number

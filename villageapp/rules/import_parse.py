@@ -366,7 +366,14 @@ def _facts_in(text):
     filing = re.search(r"备案(?:编号|号|文号)\s*[:：]?\s*([^\s，。；;,]{1,40})", text)
     return {"adopted_on": adopted or signed, "meeting": meeting.group(1) if meeting and meeting.lastindex else
             (meeting.group(0) if meeting else None), "effective_on": effective,
-            "filing_no": filing.group(1) if filing else None, "filed_on": filed}
+            "filing_no": _balanced(filing.group(1)) if filing else None, "filed_on": filed}
+
+
+def _balanced(number):
+    """A filing number without the closing bracket of the sentence around it: （备案号：城规备〔2020〕12号） → 城规备〔2020〕12号."""
+    while number and number[-1] in ")）" and number.count(number[-1]) > number.count("(" if number[-1] == ")" else "（"):
+        number = number[:-1]
+    return number
 
 
 def _date(match):
