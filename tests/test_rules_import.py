@@ -393,3 +393,39 @@ def test_an_amendment_diffs_against_the_imported_version(app, cadre):
     diff = cadre.get(f"{W}/rules/versions/{new['uuid']}/diff").text
     assert "第 2 版比第 1 版改了什么" in diff and re.search(r"<ins>[^<]*宴席不超过十桌[^<]*</ins>", diff)
     assert "未改动的条文 7 条" in diff
+
+
+def test_the_demo_village_on_paper_brings_in_the_sample_text(app):
+    """What README's demo says to try: 红岩村's cadre (hongyan) uploads docs/sample-rulebook.txt; the check screen has its
+    eleven articles in five chapters with the closing facts filled in and no warning; 城关镇's clerk confirms it from the desk;
+    the public page shows 第一条…第十一条 with the preamble."""
+    from pathlib import Path
+    village = "610922100202"
+    sample = (Path(__file__).parent.parent / "docs" / "sample-rulebook.txt").read_bytes()
+    cadre = _login(app.test_client(), "hongyan")
+    assert "导入现有的村规民约" in cadre.get(f"/v/{village}/rules/manage").text
+    page = cadre.post(f"/v/{village}/rules/import", data={"csrf_token": token(cadre), "text": "",
+                                                          "file": (io.BytesIO(sample), "红岩村村规民约.txt")},
+                      content_type="multipart/form-data")
+    assert page.status_code == 200, page.text
+    data = fields(page.text)
+    chapters = [data[f"articles-{n}-chapter"] for n in range(11)]
+    assert "articles-11-body" not in data and len(set(chapters)) == 5 and chapters[-1] == "第五章 附则"
+    assert (data["title"], data["adopted_on"], data["adopted_meeting"], data["filing_no"]) == (
+        "红岩村村规民约", "2020-04-18", "2020年4月18日村民代表会议", "城规备〔2020〕12号")
+    assert "请核对" not in page.text
+    done = cadre.post(f"/v/{village}/rules/import/check", data={**data, "action": "confirm"})
+    assert done.status_code == 302, done.text
+    town = _login(app.test_client(), CHENGGUAN)
+    desk = town.get("/t/610922100/").text
+    assert "红岩村" in desk and "待镇确认" in desk
+    db = store.open_town("610922100", app)
+    version = next(db["rule_versions"].rows_where("village_code = ?", [village]))
+    db.close()
+    answer = town.post(f"/v/{village}/rules/versions/{version['uuid']}/town-answer",
+                       data={"csrf_token": token(town), "answer": "confirm"})
+    assert answer.status_code == 302, answer.text
+    public = app.test_client().get(f"/v/{village}/rules").text
+    numbers = re.findall(r"<strong>第(.{1,3})条</strong>", public)
+    assert numbers == ["一", "二", "三", "四", "五", "六", "七", "八", "九", "十", "十一"]
+    assert "为了推进本村村民自治" in public and "（三）家中电线老化的" in public

@@ -67,7 +67,7 @@ def start_cycle(db, village, actor, reason=None):
         row, _ = records.create(db, "rule_versions", {
             "village_code": village["code"], "rulebook_uuid": book["uuid"], "number": number,
             "base_number": base["number"] if base else None, "stage": "consultation",
-            "preamble": base["preamble"] if base else None,
+            **({"preamble": base["preamble"]} if base and base.get("preamble") else {}),  # the text's preamble carries on
             "reason": (reason or "").strip() or None}, actor, action="rule_start",
             summary=f"发起村规民约第 {number} 版" + ("（修订）" if base else ""))
         if base:
