@@ -129,3 +129,21 @@ def tap_problems(page):
 
 def header_problems(page):
     return page.evaluate(HEADERS_JS)
+
+
+def phone(height=740):
+    """Browser context settings of a 360 px phone (new_context(**screens.phone()))."""
+    return {"viewport": {"width": 360, "height": height}, "device_scale_factor": 1, "is_mobile": True, "has_touch": True,
+            "locale": "zh-CN"}
+
+
+def problems(page):
+    """The four checks every screen must pass, by name: {"axe": [...], "width": [...], "tap": [...], "english": [...]}."""
+    return {name: run(page) for name, run in (("axe", axe_problems), ("width", width_problems), ("tap", tap_problems),
+                                              ("english", english_problems))}
+
+
+def no_problems(page):
+    found = problems(page)
+    assert not any(found.values()), found
+

@@ -18,18 +18,8 @@ from .test_public import login
 pytestmark = pytest.mark.browser
 
 V = f"/v/{MINGXING_VILLAGE}"
-PHONE = {"viewport": {"width": 360, "height": 740}, "device_scale_factor": 1, "is_mobile": True, "has_touch": True,
-         "locale": "zh-CN"}
-
-
-def checks(page):
-    return {name: run(page) for name, run in (("axe", screens.axe_problems), ("width", screens.width_problems),
-                                              ("tap", screens.tap_problems), ("english", screens.english_problems))}
-
-
-def no_problems(page):
-    found = checks(page)
-    assert not any(found.values()), found
+PHONE = screens.phone()
+checks, no_problems = screens.problems, screens.no_problems
 
 
 def photo(path, colour):

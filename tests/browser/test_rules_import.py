@@ -19,8 +19,7 @@ pytestmark = pytest.mark.browser
 
 CODE = "610922104209"
 V = f"/v/{CODE}"
-PHONE = {"viewport": {"width": 360, "height": 640}, "device_scale_factor": 1, "is_mobile": True, "has_touch": True,
-         "locale": "zh-CN"}
+PHONE = screens.phone(640)
 TEXT = """新河村村规民约
 
 一、村民应当遵守国家法律法规，维护村里的安定团结。
@@ -35,10 +34,7 @@ TEXT = """新河村村规民约
 """
 
 
-def no_problems(page):
-    found = {name: run(page) for name, run in (("axe", screens.axe_problems), ("width", screens.width_problems),
-                                               ("tap", screens.tap_problems), ("english", screens.english_problems))}
-    assert not any(found.values()), found
+no_problems = screens.no_problems
 
 
 @pytest.fixture

@@ -2,6 +2,8 @@
 numbers as rulebooks write them (一百零五, １０)."""
 import re
 
+from .data import cn_number  # noqa: F401  (one way to write 第十二条; the parser and the .docx reader take it from here)
+
 TO_FULLWIDTH = str.maketrans("0123456789", "０１２３４５６７８９")
 TO_ASCII = str.maketrans("０１２３４５６７８９", "0123456789")
 
@@ -50,19 +52,3 @@ def cn_value(numeral):
     return total + (digit or 0)
 
 
-def cn_number(n):
-    """1 → 一, 10 → 十, 21 → 二十一, 105 → 一百零五, 110 → 一百一十."""
-    digits = "零一二三四五六七八九"
-    if n < 10:
-        return digits[n]
-    if n < 100:
-        tens, ones = divmod(n, 10)
-        return ("" if tens == 1 else digits[tens]) + "十" + (digits[ones] if ones else "")
-    hundreds, rest = divmod(n, 100)
-    if rest == 0:
-        tail = ""
-    elif rest < 10:
-        tail = "零" + digits[rest]
-    else:
-        tail = ("一" if rest < 20 else "") + cn_number(rest)
-    return digits[hundreds] + "百" + tail
