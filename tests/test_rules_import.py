@@ -429,3 +429,9 @@ def test_the_demo_village_on_paper_brings_in_the_sample_text(app):
     numbers = re.findall(r"<strong>第(.{1,3})条</strong>", public)
     assert numbers == ["一", "二", "三", "四", "五", "六", "七", "八", "九", "十", "十一"]
     assert "为了推进本村村民自治" in public and "（三）家中电线老化的" in public
+    board = app.test_client().get(f"/v/{village}/").text  # the 村务公开 board says so, as a publication in the app does
+    assert "红岩村村规民约全文已在网上公布" in board
+    db = store.open_town("610922100", app)
+    notice = next(db["notices"].rows_where("village_code = ? and title like '%村规民约全文%'", [village]))
+    db.close()
+    assert notice["body"].startswith("本村现行的红岩村村规民约经2020年4月18日村民代表会议通过，已报镇备案（城规备〔2020〕12号）。")

@@ -81,7 +81,23 @@ def _answer(db, version, user, outcome, changes, summary, note=None):
             book = db["rulebooks"].get(version["rulebook_uuid"])
             records.update(db, "rulebooks", book["uuid"], {"current_version": after["number"]}, user.username,
                            summary=f"第 {after['number']} 版（导入的原有版本）生效")
+            _announce(db, book, after, user)
     return after
+
+
+def _announce(db, book, version, user):
+    """As a version made in the app is announced when published: a line on the 村务公开 board (村务) saying the text in
+    force is now on the public page. It was adopted long ago, so the notice says when and by whom, not "现予公布"."""
+    from ..clock import cn_date
+    from ..notices import data as notices
+    filed = f"，已报镇备案（{version['filing_no']}）" if version["filing_no"] else ""
+    meeting = version["adopted_meeting"]
+    when = "" if "年" in meeting else f"于{cn_date(version['adopted_on'], weekday=False)}"  # 2020年4月18日村民代表会议
+    body = (f"本村现行的{book['title']}经{meeting}{when}通过{filed}。"
+            "全文已经镇里核对，现在村务公开页上公布，点“村规民约全文”就能看到，也可以打印张贴。")
+    notices.create_notice(db, version["village_code"], {
+        "title": f"{book['title']}全文已在网上公布", "category": "村务", "body": body,
+        "publish_date": version["published_on"], "end_date": None}, [], user.username)
 
 
 def confirm(db, version, user):
