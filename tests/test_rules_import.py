@@ -435,3 +435,15 @@ def test_the_demo_village_on_paper_brings_in_the_sample_text(app):
     notice = next(db["notices"].rows_where("village_code = ? and title like '%村规民约全文%'", [village]))
     db.close()
     assert notice["body"].startswith("本村现行的红岩村村规民约经2020年4月18日村民代表会议通过，已报镇备案（城规备〔2020〕12号）。")
+
+
+def test_a_date_of_taking_effect_in_the_closing_lines_is_kept_and_shown(app, cadre):
+    text = TEXT.replace("自公布之日起施行", "自2019年5月1日起施行")
+    page = paste(cadre, text)
+    assert fields(page.text)["effective_on"] == "2019-05-01"
+    assert press(cadre, page.text, "confirm").status_code == 302
+    version = versions(app)[-1]
+    assert (version["adopted_on"], version["effective_on"]) == ("2019-03-15", "2019-05-01")
+    town = _login(app.test_client(), CHIHE)
+    town.post(f"{W}/rules/versions/{version['uuid']}/town-answer", data={"csrf_token": token(town), "answer": "confirm"})
+    assert "2019年5月1日起施行" in app.test_client().get(f"{W}/rules").text

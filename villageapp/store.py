@@ -782,3 +782,9 @@ def m019_rule_preamble(db):
     # a rulebook's preamble (为了……，制定本村规民约) is part of its text: each version keeps it, an amendment copies it
     db["rule_versions"].add_column("preamble", str)
     db.execute("update rule_versions set preamble = reason, reason = null where origin = 'imported'")
+
+
+@town_migrations()
+def m020_rule_effective(db):
+    # an imported 村规民约's own 施行 date when its closing lines give one (自2020年5月1日起施行); NULL: from its publication
+    db["rule_versions"].add_column("effective_on", str)

@@ -43,7 +43,8 @@ def file_import(db, village, facts, actor):
         columns = {"stage": "imported", "origin": "imported", "preamble": facts["preamble"] or None,
                    "adopted_on": facts["adopted_on"].isoformat(), "adopted_meeting": facts["adopted_meeting"],
                    "filing_no": facts["filing_no"] or None,
-                   "filed_on": facts["filed_on"].isoformat() if facts["filed_on"] else None, "return_reason": None}
+                   "filed_on": facts["filed_on"].isoformat() if facts["filed_on"] else None, "return_reason": None,
+                   "effective_on": facts["effective_on"].isoformat() if facts.get("effective_on") else None}
         summary = f"导入本村原有的村规民约（{facts['adopted_meeting']}通过，{len(facts['articles'])} 条）"
         if returned:
             for old in data.articles(db, returned["uuid"]):

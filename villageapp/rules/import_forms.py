@@ -59,6 +59,7 @@ class CheckForm(Form):
     filing_no = StringField("备案编号（知道的话填）", filters=[_strip], validators=[
         Optional(), Length(max=40, message="编号不超过 40 字")])
     filed_on = DateField("备案日期（知道的话填）", validators=[Optional()], format="%Y-%m-%d")
+    effective_on = DateField("从哪天起施行（原文写了的话填）", validators=[Optional()], format="%Y-%m-%d")
 
 
 def row_count(formdata):
@@ -76,7 +77,8 @@ def from_parse(parsed):
             "articles": [{"chapter": a.get("chapter") or "", "label": a.get("label") or "", "title": a.get("title") or "",
                           "body": a.get("body") or "", "new_chapter": ""} for a in parsed["articles"]],
             "adopted_on": adopted, "adopted_meeting": meeting, "filing_no": parsed.get("filing_no") or "",
-            "filed_on": date.fromisoformat(parsed["filed_on"]) if parsed.get("filed_on") else None}
+            "filed_on": date.fromisoformat(parsed["filed_on"]) if parsed.get("filed_on") else None,
+            "effective_on": date.fromisoformat(parsed["effective_on"]) if parsed.get("effective_on") else None}
 
 
 def from_version(book, version, articles):
@@ -86,7 +88,8 @@ def from_version(book, version, articles):
                           "new_chapter": ""} for a in articles],
             "adopted_on": date.fromisoformat(version["adopted_on"]) if version["adopted_on"] else None,
             "adopted_meeting": version["adopted_meeting"] or "", "filing_no": version["filing_no"] or "",
-            "filed_on": date.fromisoformat(version["filed_on"]) if version["filed_on"] else None}
+            "filed_on": date.fromisoformat(version["filed_on"]) if version["filed_on"] else None,
+            "effective_on": date.fromisoformat(version["effective_on"]) if version["effective_on"] else None}
 
 
 def as_formdata(facts):
@@ -97,7 +100,8 @@ def as_formdata(facts):
         pairs += [(f"articles-{n}-{k}", row[k]) for k in ("chapter", "label", "title", "body", "new_chapter")]
     pairs += [("adopted_on", facts["adopted_on"].isoformat() if facts["adopted_on"] else ""),
               ("adopted_meeting", facts["adopted_meeting"]), ("filing_no", facts["filing_no"]),
-              ("filed_on", facts["filed_on"].isoformat() if facts["filed_on"] else "")]
+              ("filed_on", facts["filed_on"].isoformat() if facts["filed_on"] else ""),
+              ("effective_on", facts["effective_on"].isoformat() if facts["effective_on"] else "")]
     return MultiDict(pairs)
 
 
@@ -106,7 +110,7 @@ def form_data(form):
             "articles": [{k: (row.form[k].data or "") for k in ("chapter", "label", "title", "body", "new_chapter")}
                          for row in form.articles],
             "adopted_on": form.adopted_on.data, "adopted_meeting": form.adopted_meeting.data or "",
-            "filing_no": form.filing_no.data or "", "filed_on": form.filed_on.data}
+            "filing_no": form.filing_no.data or "", "filed_on": form.filed_on.data, "effective_on": form.effective_on.data}
 
 
 # ---- the check screen's buttons: each changes the rows and says what it did, or why not --------------------
