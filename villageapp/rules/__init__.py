@@ -85,6 +85,7 @@ RULEBOOK = kinds.Kind(
             "rule_opinions": "村规民约意见"},
     fields={"number": "版本号", "base_number": "修订自", "stage": "办理到", "agenda_item": "议题", "filing_no": "备案号",
             "origin": "来源", "adopted_on": "原通过日期", "adopted_meeting": "原通过的会议", "return_reason": "镇里退回的理由",
+            "preamble": "序言", "effective_on": "施行日期",
             "filed_on": "备案日期", "published_on": "公布日期", "current_version": "现行版本", "rulebook_uuid": "村规民约",
             "version_uuid": "版本"},
     values={"stage": LABELS, "origin": {"imported": "导入的原有版本"},
