@@ -447,3 +447,7 @@ def test_a_date_of_taking_effect_in_the_closing_lines_is_kept_and_shown(app, cad
     town = _login(app.test_client(), CHIHE)
     town.post(f"{W}/rules/versions/{version['uuid']}/town-answer", data={"csrf_token": token(town), "answer": "confirm"})
     assert "2019年5月1日起施行" in app.test_client().get(f"{W}/rules").text
+    listing = town.get(f"/t/{CHIHE_TOWN}/exports/rule_versions.csv", query_string={"village": W_CODE})
+    assert listing.status_code == 200
+    text = listing.data.decode("utf-8-sig")
+    assert "导入的原有版本" in text and "2019-03-15" in text and "2019年3月15日村民代表会议" in text

@@ -15,7 +15,8 @@ VERSIONS_SQL = f"""select rv.uuid, rv.village_code, v.name as village_name, b.ti
         {STEP_DAY.format(step='review', outcome='passed')} as reviewed_on,
         {STEP_DAY.format(step='approval', outcome='approved')} as approved_on,
         {STEP_DAY.format(step='vote', outcome='voted')} as voted_on,
-        rv.filing_no, rv.filed_on, rv.published_on, b.current_version = rv.number as in_force
+        rv.filing_no, rv.filed_on, rv.published_on, b.current_version = rv.number as in_force, rv.origin,
+        rv.adopted_on, rv.adopted_meeting
     from rule_versions rv join rulebooks b on b.uuid = rv.rulebook_uuid join villages v on v.code = rv.village_code"""
 
 
@@ -37,9 +38,16 @@ def _status(row):
     return LABELS[row["stage"]] + ("（现行）" if row["in_force"] else "")
 
 
+def _base(row):
+    if row["base_number"]:
+        return f"第 {row['base_number']} 版"
+    return "导入的原有版本" if row["origin"] == "imported" else "首次制定"
+
+
 VERSION_COLUMNS = (
     ("村（社区）", "village_name"), ("名称", "title"), ("版本", lambda r: f"第 {r['number']} 版"),
-    ("修订自", lambda r: f"第 {r['base_number']} 版" if r["base_number"] else "首次制定"), ("办理到", _status),
+    ("修订自", _base), ("办理到", _status), ("原通过日期", "adopted_on", "date"),
+    ("原通过的会议", lambda r: r["adopted_meeting"] or ""),
     ("发起日期", "started_on", "date"), ("法律顾问审查通过", "reviewed_on", "date"), ("镇审核同意", "approved_on", "date"),
     ("表决通过", "voted_on", "date"), ("备案号", lambda r: r["filing_no"] or ""), ("备案日期", "filed_on", "date"),
     ("公布日期", "published_on", "date"), ("修订理由", lambda r: r["reason"] or ""))
