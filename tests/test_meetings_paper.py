@@ -330,28 +330,106 @@ def test_counted_on_the_desk_and_in_the_quarter_table_for_the_day_it_was_held(ap
     assert "其中补录 1" in table and "其中补录" not in cell_before
 
 
-def test_a_paper_record_is_corrected_through_the_usual_amendment_and_stays_marked(app, client, auth):
+def amend_fields(page):
+    """What the 更正 page of a 补录 sends back as it is: its inputs (ticked photos) and textareas."""
+    data = {}
+    for tag in re.findall(r'<input[^>]*>', page):
+        name = re.search(r'name="([^"]+)"', tag)
+        value = re.search(r'value="([^"]*)"', tag)
+        if not name or name.group(1) in ("csrf_token", "more", "photo_files"):
+            continue
+        if 'type="radio"' in tag and "checked" not in tag:
+            continue
+        data.setdefault(name.group(1), []).append(value.group(1) if value else "")
+    for name, value in re.findall(r'<textarea[^>]*name="([^"]+)"[^>]*>\n?([^<]*)</textarea>', page):
+        data[name] = [value]
+    return data
+
+
+def amend_post(client, auth, uid, data):
+    return client.post(f"{V}/meetings/{uid}/amend", data={**data, "csrf_token": auth.token()},
+                       content_type="multipart/form-data")
+
+
+def test_a_paper_record_is_corrected_on_its_own_short_form_as_a_new_edition(app, client, auth):
     auth.login(MINGXING)
     uid = saved(app, client, auth)
+    first = meeting(app, uid)
     page = client.get(f"{V}/meetings/{uid}/amend")
-    assert page.status_code == 200 and "同意，按每户 200 元筹资" in page.text
-    row = meeting(app, uid)
-    pairs = re.findall(r'<input[^>]*name="([^"]+)"[^>]*value="([^"]*)"', page.text)
-    data = {}
-    for name, value in pairs:
-        if name in ("csrf_token", "more"):
-            continue
-        data.setdefault(name, []).append(value)
-    for name, value in re.findall(r'<textarea[^>]*name="([^"]+)"[^>]*>\n?([^<]*)</textarea>', page.text):
-        data[name] = [value]
-    data["present"] = ["40"]
-    data["reason"] = ["实到人数录错了，纸上是 40 人"]
-    data["base_version"] = [str(row["version"])]
-    data.pop("attendees", None)
-    response = client.post(f"{V}/meetings/{uid}/amend", data={**data, "csrf_token": auth.token()})
+    assert page.status_code == 200 and "更正补录的会议记录" in page.text and "第 2 版" in page.text
+    for words in ("同意，按每户 200 元筹资", "原件存村委会档案柜第 3 盒", "更正的原因", 'value="38"', 'value="45"',
+                  f'value="{first["starts_at"][:10]}"', "保留这张"):
+        assert words in page.text, words
+    for words in ("开始时间", "主持人", "记录人", "地点", "00:00"):  # nothing the paper never had
+        assert words not in page.text, words
+    data = amend_fields(page.text)
+    assert len(data["photos"]) == 2
+    new_day = (today() - timedelta(days=390)).isoformat()
+    data.update({"date": [new_day], "decisions-0-decision": ["同意，按每户 150 元筹资"],
+                 "reason": ["纸上是 150 元，日期也录错了"]})
+    response = amend_post(client, auth, uid, {**data, "photo_files": [(io.BytesIO(jpeg("black")), "第3页.jpg")]})
     assert response.status_code == 302, re.findall(r'class="error"[^>]*>([^<]+)', response.text)
     row = meeting(app, uid)
-    assert row["present"] == 40 and row["edition"] == 2 and row["state"] == "amended" and row["paper"] == 1
-    assert len(json.loads(row["photos"])) == 2 and json.loads(row["agenda"])[1]["title"] == "修订村规民约"
+    assert row["edition"] == 2 and row["state"] == "amended" and row["paper"] == 1
+    assert row["amend_reason"] == "纸上是 150 元，日期也录错了" and row["starts_at"] == f"{new_day}T00:00"
+    assert row["paper_note"] == "原件存村委会档案柜第 3 盒" and row["present"] == 38 and row["host"] == ""
+    agenda = json.loads(row["agenda"])
+    assert agenda[0]["decision"] == "同意，按每户 150 元筹资" and agenda[1]["title"] == "修订村规民约"
+    photos = json.loads(row["photos"])
+    assert len(photos) == 3 and photos[:2] == json.loads(first["photos"])
+    with app.app_context():
+        db = town(app)
+        assert db["record_files"].count_where("record_uuid = ?", [uid]) == 3
+        assert db["meeting_editions"].count_where("meeting_uuid = ?", [uid]) == 2
+        entry = next(db["audit"].rows_where("record_id = ? and action = 'amend'", [uid]))
+        assert entry["actor"] == MINGXING and "纸上是 150 元" in entry["summary"]
     shown = client.get(f"{V}/meetings/{uid}").text
-    assert "补录</span>" in shown and "第 2 版" in shown and "备注：原件存村委会档案柜第 3 盒" in shown
+    assert "已更正，现在是第 2 版" in shown and "补录</span>" in shown and "备注：原件存村委会档案柜第 3 盒" in shown
+    assert "每户 150 元" in shown and "00:00" not in shown
+    earlier = client.get(f"{V}/meetings/{uid}/editions/1").text
+    assert "每户 200 元筹资" in earlier and "第 1 版" in earlier and "补录</span>" in earlier
+    # unchanged but for the reason: nothing to correct
+    again = amend_fields(client.get(f"{V}/meetings/{uid}/amend").text)
+    again["reason"] = ["再看一遍"]
+    same = amend_post(client, auth, uid, again)
+    assert same.status_code == 422 and "内容没有改动" in error_near(same.text, "reason")
+
+
+def test_a_paper_amendment_without_a_reason_is_said_by_the_field_and_keeps_what_was_typed(app, client, auth):
+    auth.login(MINGXING)
+    uid = saved(app, client, auth)
+    data = amend_fields(client.get(f"{V}/meetings/{uid}/amend").text)
+    data.update({"decisions-1-decision": ["不同意启动修订"], "present": ["41"], "note": ["原件在镇档案室"]})
+    response = amend_post(client, auth, uid, {**data, "photo_files": [(io.BytesIO(jpeg("black")), "第3页.jpg")]})
+    assert response.status_code == 422
+    assert "请写明为什么更正" in error_near(response.text, "reason")
+    for words in ("不同意启动修订", 'value="41"', "原件在镇档案室"):
+        assert words in response.text, words
+    assert response.text.count("保留这张") == 3  # the photo added is kept on the server, ticked
+    bad = amend_post(client, auth, uid, {**data, "present": ["60"], "reason": ["改人数"]})
+    assert bad.status_code == 422 and "不能多于应到的 45 人" in error_near(bad.text, "present")
+    row = meeting(app, uid)
+    assert row["edition"] == 1 and row["present"] == 38
+
+
+@pytest.mark.parametrize("login, status", [(GUYAN, 404), (LAWYER, 403)])
+def test_a_paper_amendment_is_for_the_village_cadres_only(app, client, auth, login, status):
+    auth.login(MINGXING)
+    uid = saved(app, client, auth)
+    data = amend_fields(client.get(f"{V}/meetings/{uid}/amend").text)
+    auth.logout()
+    auth.login(login)
+    assert client.get(f"{V}/meetings/{uid}/amend").status_code == status
+    response = amend_post(client, auth, uid, {**data, "present": ["40"], "reason": ["改人数"]})
+    assert response.status_code == status
+    assert meeting(app, uid)["edition"] == 1
+    assert client.post(f"{V}/meetings/{uid}/amend", data=data).status_code in (400, status)
+
+
+def test_the_normal_minutes_keep_the_full_amendment_form(app, client, auth):
+    auth.login(MINGXING)
+    with app.app_context():
+        other = next(town(app)["meetings"].rows_where("village_code = ? and paper = 0 and state != 'draft'",
+                                                      [MINGXING_VILLAGE]))["uuid"]
+    page = client.get(f"{V}/meetings/{other}/amend").text
+    assert "更正会议记录" in page and "主持人" in page and "更正补录" not in page

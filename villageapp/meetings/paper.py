@@ -13,7 +13,8 @@ from flask import abort, flash, g, redirect, render_template, request, url_for
 from flask_login import current_user
 from flask_wtf.file import MultipleFileField
 from wtforms import DateField, FieldList, FormField, HiddenField, IntegerField, RadioField, StringField, TextAreaField
-from wtforms.validators import InputRequired, Length, NumberRange, Optional, ValidationError
+from werkzeug.datastructures import MultiDict
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, ValidationError
 
 from .. import attachments, records
 from ..access import access
@@ -86,8 +87,14 @@ class PaperForm(Form):
         return ok and not any(f.errors for f in leaf_fields(self))
 
 
-def make_paper_form(db, village_code, formdata=None):
-    form = PaperForm(formdata=formdata) if formdata is not None else PaperForm()
+class PaperAmendForm(PaperForm):
+    """更正 of a 补录: the same few fields, filled from the record, and why (as the normal amendment asks)."""
+    reason = TextAreaField("更正的原因", validators=[DataRequired("请写明为什么更正，如：开会日期录错了"),
+                                                 Length(max=500, message="原因不超过 500 个字")])
+
+
+def make_paper_form(db, village_code, formdata=None, form_class=PaperForm):
+    form = form_class(formdata=formdata) if formdata is not None else form_class()
     form.council_rows = councils.councils(db, village_code)
     form.council.choices = choices([(c["uuid"], c["name"]) for c in form.council_rows])
     form.photos.village = (db, village_code)
@@ -107,6 +114,26 @@ def paper_columns(form, actor):
             "eligible": form.eligible.data, "eligible_basis": quorum.bases_for(council["name"])[0],
             "agenda": json.dumps(agenda, ensure_ascii=False), "photos": json.dumps(form.photos.data, ensure_ascii=False),
             "confirmed_at": now_iso(), "confirmed_by": actor, "paper_note": (form.note.data or "").strip() or None}
+
+
+def paper_formdata(row):
+    """A stored 补录 as the pairs its form sends: what the 更正 page starts from."""
+    pairs = [("council", row["council_uuid"]), ("date", row["starts_at"][:10]), ("present", str(row["present"] or 0)),
+             ("eligible", "" if row["eligible"] is None else str(row["eligible"])), ("note", row["paper_note"] or "")]
+    for i, item in enumerate(json.loads(row["agenda"] or "[]")):
+        pairs += [(f"decisions-{i}-title", item.get("title") or ""), (f"decisions-{i}-decision", item.get("decision") or "")]
+    pairs += [("photos", h) for h in json.loads(row["photos"] or "[]")]
+    return MultiDict(pairs)
+
+
+AMENDED = ("council_uuid", "starts_at", "present", "eligible", "eligible_basis", "agenda", "photos", "paper_note")
+
+
+def save_paper_amendment(db, row, form, actor):
+    """A new edition of a 补录 through the normal amendment (data.amend: edition, audit, photos linked, the edition
+    kept whole); only the 补录's own columns change, so paper=1 and the date-only start (T00:00) stay."""
+    columns = paper_columns(form, actor)
+    return data.amend(db, row, {k: columns[k] for k in AMENDED}, form.reason.data.strip(), actor)
 
 
 def save_paper(db, village_code, form, actor):
@@ -167,4 +194,36 @@ def paper(village):
         abort(400)
     flash("已补录。纸质记录的照片就是原始记录，这份记录已确认；如果录错了，请点“更正”。" if created
           else "这份补录已经保存过了，没有重复保存")
+    return redirect(url_for("meetings.show", village=village, uuid=row["uuid"]))
+
+
+def amend_paper(village, row):
+    """The 更正 page of a 补录 (meetings.amend sends paper rows here): its own short form, not the full minutes form."""
+    def page(form, status=200):
+        return render_template("meetings/paper_form.html", form=form, amend=True, record=row,
+                               base_version=request.form.get("base_version") or row["version"]), status
+
+    if request.method == "GET":
+        return page(make_paper_form(g.db, village, paper_formdata(row), PaperAmendForm))
+    form = make_paper_form(g.db, village, request.form, PaperAmendForm)
+    form.photos.data = form.photos.data or []
+    problems = _store_chosen(form, village)
+    if request.form.get("more") == "decisions":
+        if len(form.decisions) < MAX_DECISIONS:
+            form.decisions.append_entry()
+        form.photo_files.errors = problems
+        return page(form)
+    ok = form.validate()
+    if problems:
+        form.photo_files.errors = list(form.photo_files.errors) + problems
+    if not ok or problems:
+        return page(form, 422)
+    if str(row["version"]) != request.form.get("base_version"):
+        flash("您打开这页之后，别人已经更正过这份记录。请看一下最新的内容再更正。")
+        return redirect(url_for("meetings.show", village=village, uuid=row["uuid"]))
+    new_row, problem = save_paper_amendment(g.db, row, form, current_user.username)
+    if problem is not None:
+        form.reason.errors = list(form.reason.errors) + [problem]
+        return page(form, 422)
+    flash(f"已更正，现在是第 {new_row['edition']} 版。第 {row['edition']} 版仍可查看。")
     return redirect(url_for("meetings.show", village=village, uuid=row["uuid"]))

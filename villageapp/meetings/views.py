@@ -12,6 +12,7 @@ from ..access import access
 from ..councils import data as councils
 from . import MEETING, bp, data
 from .forms import AmendForm, formdata, make_meeting_form, meeting_columns, meeting_payload, unfolded
+from .paper import amend_paper
 from ..records import in_village_or_404
 from ..routing import page_arg
 
@@ -204,6 +205,8 @@ def amend(village, uuid):
         return redirect(url_for("meetings.edit", village=village, uuid=uuid))
     # ?revision=<id>: start from what a phone sent after the lock (a proposed correction kept by the sync engine)
     wanted = request.values.get("revision", "")
+    if row["paper"] and not wanted:  # a 补录 is corrected on its own short form (a phone's proposal: the full form below)
+        return amend_paper(village, row)
     revision = data.proposal(g.db, uuid, wanted) if wanted else None
     if wanted and revision is None:
         flash("这份修改建议已经处理过了")
