@@ -12,8 +12,8 @@ from datetime import date
 from flask import abort, flash, g, redirect, render_template, request, url_for
 from flask_login import current_user
 from flask_wtf.file import MultipleFileField
-from wtforms import DateField, FieldList, FormField, HiddenField, IntegerField, RadioField, StringField, TextAreaField
 from werkzeug.datastructures import MultiDict
+from wtforms import DateField, FieldList, FormField, HiddenField, IntegerField, RadioField, StringField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, ValidationError
 
 from .. import attachments, records

@@ -6,15 +6,14 @@ import json
 from flask import abort, flash, g, make_response, redirect, render_template, request, url_for
 from flask_login import current_user
 
-from .. import attachments, records, sync
-from .. import store
+from .. import attachments, records, store, sync
 from ..access import access
 from ..councils import data as councils
+from ..records import in_village_or_404
+from ..routing import page_arg
 from . import MEETING, bp, data
 from .forms import AmendForm, formdata, make_meeting_form, meeting_columns, meeting_payload, unfolded
 from .paper import amend_paper
-from ..records import in_village_or_404
-from ..routing import page_arg
 
 READERS = MEETING.readers  # who reads, from the manifest (kinds.Kind); the village's cadres write
 LOCKED = "这份会议记录已经确认，不能直接修改。如果记错了，请点“更正”，写明更正的原因；原来的版本会保留。"
