@@ -4,18 +4,14 @@ row to the village's register by name, and writing every new member in one trans
 A row names a resident of the village (是否本村村民 是, the usual case) or an outside member such as a 乡贤 or the
 town's 包村干部 (否: no resident link). A name several residents share is left for the cadre to choose; a member
 already on the roster is skipped, so the same sheet uploaded twice adds nobody twice."""
-import io
 import re
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
-import openpyxl
-from openpyxl.styles import Font
-
 from .. import audit, records
 from ..clock import today
 from ..registry.imports import group_name, phone_number
-from ..registry.sheets import SheetError, cell_text, read_rows
+from ..registry.sheets import SheetError, cell_text, read_rows, workbook
 from ..store import write
 from .data import add_member, positions_for
 
@@ -315,20 +311,7 @@ def commit(db, council, rows, choices, actor, filename, sha256):
 
 def template_xlsx(council):
     """The template: the headers, one example row with a position of this council, and a sheet of notes."""
-    book = openpyxl.Workbook()
-    sheet = book.active
-    sheet.title = "名单"
-    sheet.append(TEMPLATE_HEADERS)
-    sheet.append(["张德明", positions_for(council)[0], date(2024, 1, 5), "13912345678", "是"])
-    for cell in sheet[1]:
-        cell.font = Font(bold=True)
-    sheet["C2"].number_format = "yyyy-mm-dd"
-    for letter, width in zip("ABCDE", (10, 12, 14, 16, 14)):
-        sheet.column_dimensions[letter].width = width
-    sheet.column_dimensions["D"].number_format = "@"  # text, so Excel keeps a landline's leading 0
-    notes = book.create_sheet("填写说明")
-    notes.append(["列", "怎么填"])
-    for row in [
+    notes = [
         ("姓名", "必填。本村村民要和户籍名册里的姓名一样。"),
         ("职务", f"必填。{council['name']}的职务：{'、'.join(positions_for(council))}。"),
         ("起始日期", "可不填。写 2024-01-05、2024/1/5 或 2024年1月5日 都可以。"),
@@ -336,10 +319,6 @@ def template_xlsx(council):
         ("是否本村村民", "填“是”或“否”，不填算“是”。乡贤、包村干部等不是本村户籍的人填“否”。"),
         ("组", "可以加这一列：本村有几位同名的人时，写上组（如“一组”）就知道是哪一位。"),
         ("", "示例那一行请删掉。有一行不对，整个文件都不导入，改好后重新上传即可；已在名单上的人不会重复添加。"),
-    ]:
-        notes.append(list(row))
-    notes.column_dimensions["A"].width = 14
-    notes.column_dimensions["B"].width = 80
-    out = io.BytesIO()
-    book.save(out)
-    return out.getvalue()
+    ]
+    example = ["张德明", positions_for(council)[0], date(2024, 1, 5), "13912345678", "是"]
+    return workbook("名单", TEMPLATE_HEADERS, [example], (10, 12, 14, 16, 14), notes, text_column="D", notes_width=14)

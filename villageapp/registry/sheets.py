@@ -151,23 +151,36 @@ def cell_text(value):
 
 def template_xlsx():
     """The import template: the headers, two example rows and a sheet of notes (only the first sheet is read)."""
+    return workbook("户籍名册", TEMPLATE_HEADERS, TEMPLATE_EXAMPLES, (8, 10, 10, 6, 10, 12, 16, 16), TEMPLATE_NOTES,
+                    text_column="H", notes_width=12)
+
+
+def workbook(title, headers, examples, widths, notes, text_column=None, notes_width=12):
+    """An import template as .xlsx bytes: a bold header row and example rows on the sheet that is read (dates shown
+    as 2024-01-05; text_column kept as text, so Excel keeps a landline's leading 0), and a 填写说明 sheet of
+    (column, how to fill it) rows."""
     book = openpyxl.Workbook()
     sheet = book.active
-    sheet.title = "户籍名册"
-    sheet.append(TEMPLATE_HEADERS)
-    for row in TEMPLATE_EXAMPLES:
+    sheet.title = title
+    sheet.append(headers)
+    for row in examples:
         sheet.append(row)
     for cell in sheet[1]:
         cell.font = Font(bold=True)
-    for letter, width in zip("ABCDEFGH", (8, 10, 10, 6, 10, 12, 16, 16)):
-        sheet.column_dimensions[letter].width = width
-    sheet.column_dimensions["H"].number_format = "@"  # text, so Excel keeps a landline's leading 0
-    notes = book.create_sheet("填写说明")
-    notes.append(["列", "怎么填"])
-    for row in TEMPLATE_NOTES:
-        notes.append(list(row))
-    notes.column_dimensions["A"].width = 12
-    notes.column_dimensions["B"].width = 80
+    for row in sheet.iter_rows(min_row=2):
+        for cell in row:
+            if isinstance(cell.value, (date, datetime)):
+                cell.number_format = "yyyy-mm-dd"
+    for n, width in enumerate(widths):
+        sheet.column_dimensions[chr(ord("A") + n)].width = width
+    if text_column:
+        sheet.column_dimensions[text_column].number_format = "@"
+    sheet_of_notes = book.create_sheet("填写说明")
+    sheet_of_notes.append(["列", "怎么填"])
+    for row in notes:
+        sheet_of_notes.append(list(row))
+    sheet_of_notes.column_dimensions["A"].width = notes_width
+    sheet_of_notes.column_dimensions["B"].width = 80
     out = io.BytesIO()
     book.save(out)
     return out.getvalue()
