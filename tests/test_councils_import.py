@@ -1,7 +1,6 @@
 """Council rosters from a sheet (issue 15): the template, .xlsx and CSV (UTF-8, GBK) through the pages, each row
 matched to the register by name, a shared name chosen on the preview, outside members, rows already on the roster
 skipped, all rows or none, hostile files refused in Chinese, and only the village's cadres importing."""
-import csv
 import io
 import re
 import zipfile
@@ -18,6 +17,7 @@ from villageapp.councils import imports
 from villageapp.registry import data as registry
 
 from conftest import CHIHE, CHIHE_TOWN, COUNTY, GUYAN, LAWYER, MINGXING, MINGXING_VILLAGE, WUAI_VILLAGE
+from test_registry import csv_bytes, xlsx_bytes  # the household import's sheet makers: the same files
 
 V = f"/v/{MINGXING_VILLAGE}"
 HEADER = ["姓名", "职务", "起始日期", "电话", "是否本村村民"]
@@ -49,21 +49,6 @@ def people(app):
                 registry.add_household(db, MINGXING_VILLAGE, group, head, "test")
             made[(name, year)] = registry.add_resident(db, household["uuid"], name, "test", birth_year=year)["uuid"]
         return made
-
-
-def csv_bytes(rows, encoding="utf-8"):
-    out = io.StringIO()
-    csv.writer(out, lineterminator="\r\n").writerows(rows)
-    return out.getvalue().encode(encoding)
-
-
-def xlsx_bytes(rows):
-    book = openpyxl.Workbook()
-    for row in rows:
-        book.active.append(row)
-    out = io.BytesIO()
-    book.save(out)
-    return out.getvalue()
 
 
 def url(council):
