@@ -65,7 +65,7 @@ def test_without_remember_me_no_remember_cookie(client, auth):
 def test_passwords_are_hashed(app):
     with app.app_context():
         row = next(store.open_directory(app)["users"].rows_where("username = ?", [MINGXING]))
-    assert PASSWORD not in row["password_hash"] and row["password_hash"].startswith(("scrypt:", "pbkdf2:"))
+    assert PASSWORD not in row["password_hash"] and row["password_hash"].startswith("$argon2id$")
 
 
 def test_unsafe_next_is_ignored(client, auth):

@@ -7,7 +7,8 @@ import time
 from datetime import datetime, timedelta
 
 import pytest
-from werkzeug.security import check_password_hash, generate_password_hash
+from argon2 import PasswordHasher
+from werkzeug.security import generate_password_hash
 
 from villageapp import passwords, store
 from villageapp.clock import now
@@ -309,15 +310,32 @@ def password_hash(app, username):
     return directory_rows(app, "select password_hash from users where username = ?", [username])[0][0]
 
 
-def test_new_passwords_get_scrypt_at_the_interactive_cost(app):
-    """scrypt N=2**14, r=8, p=1 (Django's; werkzeug's default N=2**15 costs 2.6× the CPU per sign-in)."""
-    assert passwords.METHOD == "scrypt:16384:8:1"
-    assert password_hash(app, MINGXING).startswith("scrypt:16384:8:1$")
+def test_new_passwords_get_argon2id_at_owasps_minimum(app):
+    """Argon2id m=7 MiB, t=5, p=1: one of OWASP's equal-strength minimum settings, the cheapest in CPU."""
+    assert passwords.METHOD == "$argon2id$v=19$m=7168,t=5,p=1"
+    stored = password_hash(app, MINGXING)
+    assert stored.startswith(passwords.METHOD + "$") and passwords.check(stored, PASSWORD)
+    assert not passwords.check(stored, PASSWORD + "x") and not passwords.check(stored, PASSWORD.upper())
 
 
-@pytest.mark.parametrize("method", ["scrypt", "pbkdf2:sha256"])  # werkzeug's default (N=2**15), and an older kind
+@pytest.mark.parametrize("stored", ["", "garbage", "$argon2id$v=19$m=7168,t=5,p=1$junk", "$argon2id$", "scrypt:1:1:1$x$y",
+                                    "pbkdf2:sha256:1$$"])
+def test_a_damaged_stored_hash_refuses_and_never_raises(stored):
+    assert passwords.check(stored, PASSWORD) is False
+
+
+OLDER_HASHES = {
+    "scrypt N=2**14 (this app's until Nov 2026)": lambda: generate_password_hash(PASSWORD, method="scrypt:16384:8:1"),
+    "scrypt (werkzeug's default)": lambda: generate_password_hash(PASSWORD, method="scrypt"),
+    "pbkdf2": lambda: generate_password_hash(PASSWORD, method="pbkdf2:sha256"),
+    "Argon2id of other parameters": lambda: PasswordHasher(time_cost=2, memory_cost=19456, parallelism=1).hash(PASSWORD),
+}
+
+
+@pytest.mark.parametrize("method", list(OLDER_HASHES))
 def test_an_older_hash_still_signs_in_and_is_replaced_by_the_next_correct_sign_in(app, method):
-    old = generate_password_hash(PASSWORD, method=method)
+    old = OLDER_HASHES[method]()
+    assert passwords.outdated(old)
     other_phone = Auth(app.test_client())
     assert other_phone.login(MINGXING).status_code == 302
     with app.app_context():
@@ -328,7 +346,7 @@ def test_an_older_hash_still_signs_in_and_is_replaced_by_the_next_correct_sign_i
     assert wrong.status_code == 200 and password_hash(app, MINGXING) == old  # a wrong password changes nothing
     assert from_address(app, "10.41.0.2").login(MINGXING).status_code == 302
     new = password_hash(app, MINGXING)
-    assert new != old and new.startswith(passwords.METHOD + "$") and check_password_hash(new, PASSWORD)
+    assert new != old and new.startswith(passwords.METHOD + "$") and PasswordHasher().verify(new, PASSWORD)
     assert other_phone.client.get(HOME).status_code == 200  # the upgrade signs nobody out
     assert from_address(app, "10.41.0.3").login(MINGXING).status_code == 302  # and the new hash signs in
     assert password_hash(app, MINGXING) == new  # once: a current hash is not made again
@@ -339,7 +357,7 @@ def test_at_most_the_allowed_number_of_hashes_run_at_once():
     passwords.limit(2)
     try:
         running, most, guard = [0], [0], threading.Lock()
-        real_check = passwords.check_password_hash
+        real_check = passwords.verify
 
         def counted(stored, password):
             with guard:
@@ -350,8 +368,8 @@ def test_at_most_the_allowed_number_of_hashes_run_at_once():
             finally:
                 with guard:
                     running[0] -= 1
-        stored = generate_password_hash("x", method=passwords.METHOD)
-        passwords.check_password_hash = counted
+        stored = passwords.make("x")
+        passwords.verify = counted
         try:
             threads = [threading.Thread(target=passwords.check, args=(stored, "x")) for _ in range(8)]
             for t in threads:
@@ -359,7 +377,7 @@ def test_at_most_the_allowed_number_of_hashes_run_at_once():
             for t in threads:
                 t.join()
         finally:
-            passwords.check_password_hash = real_check
+            passwords.verify = real_check
         assert most[0] == 2
     finally:
         passwords.limit(os.cpu_count() or 1)

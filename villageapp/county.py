@@ -26,9 +26,8 @@ import time
 from datetime import date, datetime, timedelta
 
 from faker import Faker
-from werkzeug.security import generate_password_hash
 
-from . import audit, auth, demo, kinds, records, registry, store, sync
+from . import audit, auth, demo, kinds, passwords, records, registry, store, sync
 from .clock import CST, now_iso, today
 from .councils import data as councils
 from .meetings.data import SNAPSHOT_SKIP
@@ -406,7 +405,7 @@ def _accounts(directory, plan, fake, rnd):
               and not directory.execute("select 1 from users where username = ?", [w[0]]).fetchone()]
     if not wanted:
         return
-    password_hash, stamp = generate_password_hash(demo.PASSWORD), now_iso()
+    password_hash, stamp = passwords.make(demo.PASSWORD), now_iso()  # one hash for all: demo accounts
     with store.write(directory):
         for username, town, villages, position, role in wanted:
             user_id = directory["users"].insert({
