@@ -2,7 +2,7 @@
 
 METHOD is Argon2id with 7 MiB of memory, 5 passes, 1 lane: one of the equal-strength settings the OWASP Password
 Storage Cheat Sheet gives as its minimum for Argon2id (with m=19 MiB t=2, m=12 MiB t=3, m=9 MiB t=4), the one that
-costs the least CPU here: ~23 ms on this 2-core machine against ~33 ms for m=19 MiB t=2, and ~55–67 ms for the scrypt
+costs the least CPU here: ~25 ms on this 2-core machine against ~33 ms for m=19 MiB t=2, and ~50–67 ms for the scrypt
 this app used before (N=2**14, r=8, p=1, which is a fifth of OWASP's scrypt minimum N=2**14 r=8 p=5). So the change
 is both cheaper per sign-in (50 cadres signing in at the start of a meeting) and harder for an attacker with a stolen
 users table. Hashes of an older method (scrypt of any cost, werkzeug's pbkdf2, Argon2id of other parameters) are still
