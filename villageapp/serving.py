@@ -12,7 +12,10 @@ import sys
 import click
 
 WAITRESS_THREADS = 8  # one process: its threads are all it has
-GUNICORN_THREADS = 4  # a few per worker: more only adds GIL contention when they are all busy
+# 8 per worker: a sign-in waiting for a hash slot (passwords.py) holds a thread, so with 4 a burst of 50 sign-ins
+# left page views queued behind them (public page p95 51–369 ms during the burst; with 8: 7–13 ms). The price under a
+# saturating mix of 50 cadres is ~8% more CPU per request (GIL contention): 12.1–13.9 → 12.9–14.9 ms (bench/cadres.py).
+GUNICORN_THREADS = 8
 
 
 def cores():
