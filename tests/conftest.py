@@ -8,8 +8,10 @@ import threading
 import pytest
 from werkzeug.serving import make_server
 
-from villageapp import create_app
+from villageapp import auth as accounts
+from villageapp import create_app, registry, store
 from villageapp import demo as demo_data
+from villageapp.councils import data as councils
 
 PASSWORD = demo_data.PASSWORD
 CHROMIUM = "/usr/bin/chromium"
@@ -67,6 +69,28 @@ def csrf_from(html):
         r'name="csrf-token" content="([^"]+)"', html)
     assert match, "no CSRF token on the page"
     return match.group(1)
+
+
+def add_village_with_cadre(app, code, name, username, person):
+    """A village `code` added to 池河镇 with a cadre account (书记) of its own; returns the code."""
+    with app.app_context():
+        db = store.open_town(CHIHE_TOWN, app)
+        with store.write(db):
+            registry.add_village(db, code, name, "test")
+        db.close()
+        directory = store.open_directory(app)
+        accounts.create_user(directory, username, PASSWORD, person, "cadre", "test", town_code=CHIHE_TOWN,
+                             villages=[code], position="书记")
+        directory.close()
+    return code
+
+
+def council_of(app, name, village=MINGXING_VILLAGE):
+    """The row of a village's council by its name (the village's standard councils made first if missing)."""
+    with app.app_context():
+        db = store.open_town(CHIHE_TOWN, app)
+        councils.ensure_councils(db, village, "test")
+        return councils.council_by_name(db, village, name)
 
 
 class Auth:

@@ -8,16 +8,15 @@ from datetime import date, datetime, timedelta
 
 import openpyxl
 import pytest
+from conftest import CHIHE, CHIHE_TOWN, COUNTY, GUYAN, LAWYER, MINGXING, MINGXING_VILLAGE, WUAI_VILLAGE, council_of
 from PIL import Image
+from test_registry import csv_bytes, xlsx_bytes  # the household import's sheet makers: the same files
 
 from villageapp import store
 from villageapp.clock import today
 from villageapp.councils import data as councils
 from villageapp.councils import imports
 from villageapp.registry import data as registry
-
-from conftest import CHIHE, CHIHE_TOWN, COUNTY, GUYAN, LAWYER, MINGXING, MINGXING_VILLAGE, WUAI_VILLAGE
-from test_registry import csv_bytes, xlsx_bytes  # the household import's sheet makers: the same files
 
 V = f"/v/{MINGXING_VILLAGE}"
 HEADER = ["姓名", "职务", "起始日期", "电话", "是否本村村民"]
@@ -31,10 +30,7 @@ def town(app):
 
 
 def council_row(app, name="红白理事会", village=MINGXING_VILLAGE):
-    with app.app_context():
-        db = town(app)
-        councils.ensure_councils(db, village, "test")
-        return councils.council_by_name(db, village, name)
+    return council_of(app, name, village)
 
 
 @pytest.fixture

@@ -10,11 +10,10 @@ import uuid as uuidlib
 from pathlib import Path
 
 import pytest
+from conftest import CHIHE, CHIHE_TOWN, COUNTY, GUYAN, LAWYER, PASSWORD, _app, add_village_with_cadre, csrf_from
 from werkzeug.datastructures import MultiDict
 
-from villageapp import auth, exports, kinds, records, registry, store, sync
-
-from conftest import CHIHE, CHIHE_TOWN, COUNTY, GUYAN, LAWYER, PASSWORD, _app, csrf_from
+from villageapp import exports, kinds, records, store, sync
 
 VILLAGE = CHIHE_TOWN + "299"
 CADRE = "shili"
@@ -49,16 +48,7 @@ def readme_feature():
 @pytest.fixture
 def village(app):
     """A village of 池河镇 with a cadre account of its own."""
-    with app.app_context():
-        db = store.open_town(CHIHE_TOWN, app)
-        with store.write(db):
-            registry.add_village(db, VILLAGE, "示例村", "test")
-        db.close()
-        directory = store.open_directory(app)
-        auth.create_user(directory, CADRE, PASSWORD, "孙示例", "cadre", "test", town_code=CHIHE_TOWN, villages=[VILLAGE],
-                         position="书记")
-        directory.close()
-    return VILLAGE
+    return add_village_with_cadre(app, VILLAGE, "示例村", CADRE, "孙示例")
 
 
 @pytest.fixture

@@ -10,7 +10,7 @@ import zipfile
 from datetime import date, timedelta
 
 import pytest
-from conftest import CHIHE, CHIHE_TOWN, COUNTY, GUYAN, LAWYER, MINGXING, MINGXING_VILLAGE, WUAI_VILLAGE
+from conftest import CHIHE, CHIHE_TOWN, COUNTY, GUYAN, LAWYER, MINGXING, MINGXING_VILLAGE, WUAI_VILLAGE, council_of
 from PIL import Image
 
 from villageapp import store
@@ -27,10 +27,7 @@ def town(app):
 
 
 def council(app, name="村民代表会议", village=MINGXING_VILLAGE):
-    with app.app_context():
-        db = town(app)
-        councils.ensure_councils(db, village, "system")
-        return councils.council_by_name(db, village, name)
+    return council_of(app, name, village)
 
 
 def jpeg(colour="white", size=(60, 40)):

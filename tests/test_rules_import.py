@@ -7,10 +7,9 @@ import re
 from html.parser import HTMLParser
 
 import pytest
-from conftest import CHENGGUAN, CHIHE, CHIHE_TOWN, LAWYER, MINGXING, MINGXING_VILLAGE, PASSWORD, Auth
+from conftest import CHENGGUAN, CHIHE, CHIHE_TOWN, LAWYER, MINGXING, MINGXING_VILLAGE, Auth, add_village_with_cadre
 
-from villageapp import auth as accounts
-from villageapp import registry, store
+from villageapp import store
 
 WUAI = "xinhe"  # the cadre of 新河村, a village added to 池河镇 for this test: no rulebook yet
 W_CODE = "610922104209"
@@ -113,13 +112,7 @@ def articles(app, version_uuid):
 @pytest.fixture
 def cadre(app, client):
     """A signed-in cadre of 新河村, a village added to 池河镇 with no rulebook yet."""
-    with app.app_context():
-        db = _db(app)
-        with store.write(db):
-            registry.add_village(db, W_CODE, "新河村", "test")
-        db.close()
-        accounts.create_user(store.open_directory(app), WUAI, PASSWORD, "新河村书记", "cadre", "test",
-                             town_code=CHIHE_TOWN, villages=[W_CODE], position="书记")
+    add_village_with_cadre(app, W_CODE, "新河村", WUAI, "新河村书记")
     Auth(client).login(WUAI)
     return client
 

@@ -137,6 +137,18 @@ def phone(height=740):
             "locale": "zh-CN"}
 
 
+def signed_in(browser, base, username, height=740, **context):
+    """A page on a new 360 px phone context (close it with page.context.close()), signed in as `username` (a cadre:
+    it lands on its village home)."""
+    from conftest import PASSWORD
+
+    from .test_public import login
+    page = browser.new_context(**phone(height), **context).new_page()
+    login(page, base, username, PASSWORD)
+    page.wait_for_url(re.compile(r"/home$"))
+    return page
+
+
 def problems(page):
     """The four checks every screen must pass, by name: {"axe": [...], "width": [...], "tap": [...], "english": [...]}."""
     return {name: run(page) for name, run in (("axe", axe_problems), ("width", width_problems), ("tap", tap_problems),

@@ -8,6 +8,7 @@ from datetime import datetime
 
 import openpyxl
 import pytest
+from conftest import CHIHE_TOWN, MINGXING, MINGXING_VILLAGE
 from playwright.sync_api import expect
 
 from villageapp import store
@@ -15,14 +16,10 @@ from villageapp.councils import data as councils
 from villageapp.registry import data as registry
 
 from . import screens
-from .test_public import login
-
-from conftest import CHIHE_TOWN, MINGXING, MINGXING_VILLAGE, PASSWORD
 
 pytestmark = pytest.mark.browser
 
 V = f"/v/{MINGXING_VILLAGE}"
-PHONE = screens.phone()
 checks, no_problems = screens.problems, screens.no_problems
 
 
@@ -48,10 +45,7 @@ def sheet(path, rows):
 
 
 def test_a_cadre_imports_a_roster_on_a_phone(browser, live_server, council, tmp_path):
-    context = browser.new_context(**PHONE, accept_downloads=True)
-    page = context.new_page()
-    login(page, live_server.url, MINGXING, PASSWORD)
-    page.wait_for_url(re.compile(r"/home$"))
+    page = screens.signed_in(browser, live_server.url, MINGXING, accept_downloads=True)
     page.goto(f"{live_server.url}{V}/councils/{council['uuid']}")
     page.get_by_role("link", name="从表格导入名单").click()
     expect(page.locator("h1")).to_contain_text("从表格导入名单")
@@ -92,4 +86,4 @@ def test_a_cadre_imports_a_roster_on_a_phone(browser, live_server, council, tmp_
     expect(page.locator(".flash")).to_contain_text("已导入：新加入 2 人")
     expect(page.locator("table").first).to_contain_text("欧阳明远")
     expect(page.locator("table").first).to_contain_text("钱乡贤")
-    context.close()
+    page.context.close()

@@ -3,23 +3,20 @@ fills the form from the paper, forgets 实到人数 (told by the field; what was
 there), adds one more decision, saves, and sees the record marked 补录 with its photos; then corrects a decision on
 the 补录's own 更正 form (the reason forgotten first). The forms, their error screens and the record pass the machine
 checks of every screen (axe, width, tap targets, no English), also in 大字模式."""
-import re
 from datetime import timedelta
 
 import pytest
-from conftest import MINGXING, MINGXING_VILLAGE, PASSWORD
+from conftest import MINGXING, MINGXING_VILLAGE
 from PIL import Image
 from playwright.sync_api import expect
 
 from villageapp.clock import today
 
 from . import screens
-from .test_public import login
 
 pytestmark = pytest.mark.browser
 
 V = f"/v/{MINGXING_VILLAGE}"
-PHONE = screens.phone()
 checks, no_problems = screens.problems, screens.no_problems
 
 
@@ -29,10 +26,7 @@ def photo(path, colour):
 
 
 def test_a_cadre_enters_paper_minutes_on_a_phone(browser, live_server, tmp_path):
-    context = browser.new_context(**PHONE)
-    page = context.new_page()
-    login(page, live_server.url, MINGXING, PASSWORD)
-    page.wait_for_url(re.compile(r"/home$"))
+    page = screens.signed_in(browser, live_server.url, MINGXING)
     page.goto(f"{live_server.url}{V}/meetings/")
     page.get_by_role("link", name="补录纸质会议记录").click()
     expect(page.locator("h1")).to_have_text("补录纸质会议记录")
@@ -92,4 +86,4 @@ def test_a_cadre_enters_paper_minutes_on_a_phone(browser, live_server, tmp_path)
     expect(page.locator("main")).to_contain_text("补录")
     page.goto(f"{live_server.url}{V}/meetings/")
     expect(page.locator(".card", has_text="村民代表会议").filter(has_text="补录").first).to_be_visible()
-    context.close()
+    page.context.close()

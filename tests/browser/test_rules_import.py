@@ -6,11 +6,8 @@ targets, no English), the check screen also in 大字模式."""
 import re
 
 import pytest
-from conftest import CHIHE, CHIHE_TOWN, PASSWORD
+from conftest import CHIHE, CHIHE_TOWN, PASSWORD, add_village_with_cadre
 from playwright.sync_api import expect
-
-from villageapp import auth as accounts
-from villageapp import registry, store
 
 from . import screens
 from .test_public import login
@@ -40,21 +37,11 @@ no_problems = screens.no_problems
 @pytest.fixture
 def village(app):
     """新河村, added to 池河镇 with a cadre of its own and no rulebook yet."""
-    with app.app_context():
-        db = store.open_town(CHIHE_TOWN, app)
-        with store.write(db):
-            registry.add_village(db, CODE, "新河村", "test")
-        db.close()
-        accounts.create_user(store.open_directory(app), "xinhe", PASSWORD, "新河村书记", "cadre", "test",
-                             town_code=CHIHE_TOWN, villages=[CODE], position="书记")
-    return CODE
+    return add_village_with_cadre(app, CODE, "新河村", "xinhe", "新河村书记")
 
 
 def test_cadre_imports_fixes_a_wrong_split_town_confirms_public_shows_it(browser, live_server, village):
-    cadre = browser.new_context(**PHONE)
-    page = cadre.new_page()
-    login(page, live_server.url, "xinhe", PASSWORD)
-    page.wait_for_url(re.compile(r"/home$"))
+    page = screens.signed_in(browser, live_server.url, "xinhe", height=640)
     page.goto(f"{live_server.url}{V}/rules/manage")
     page.get_by_role("link", name="导入现有的村规民约").click()
     expect(page.locator("h1")).to_have_text("导入现有的村规民约")
@@ -82,7 +69,7 @@ def test_cadre_imports_fixes_a_wrong_split_town_confirms_public_shows_it(browser
     page.get_by_role("button", name="确认导入").click()
     expect(page.locator(".flash")).to_contain_text("已经导入，等镇里确认")
     expect(page.locator(".stage")).to_have_text("已有版本，待镇确认")
-    cadre.close()
+    page.context.close()
 
     town = browser.new_context(**PHONE)
     page = town.new_page()
